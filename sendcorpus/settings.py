@@ -1,0 +1,32 @@
+"""Where things live by default; every path can be overridden on the command line or by environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path:
+    """The read-only `shared/` folder beside the project (SENDCORPUS_SHARED overrides)."""
+    return Path(os.environ.get("SENDCORPUS_SHARED", PROJECT_ROOT.parent / "shared")).resolve()
+
+
+def default_db() -> Path:
+    return Path(os.environ.get("SENDCORPUS_DB", PROJECT_ROOT / "data" / "sendcorpus.duckdb"))
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get("SENDCORPUS_CACHE", PROJECT_ROOT / "data" / "cache"))
+
+
+def default_mirror() -> Path | None:
+    mirror = shared_dir() / "corpus" / "reports"
+    return mirror if mirror.is_dir() else None
+
+
+def default_seed_reports() -> list[Path]:
+    """Plain-text reports that every default run includes (the Hackney 2025 report)."""
+    seed = shared_dir() / "seeds" / "hackney-area-send-inspection-2025.txt"
+    return [seed] if seed.is_file() else []
