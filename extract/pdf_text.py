@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from statistics import median
 
@@ -76,11 +77,11 @@ def _mark_paragraph_gaps(lines: list[Line], rules: list[tuple[float, float, floa
     or a table border between them."""
     leadings = [
         above.bottom - below.top
-        for above, below in zip(lines, lines[1:])
+        for above, below in itertools.pairwise(lines)
         if above.bottom is not None and below.top is not None and -2 < above.bottom - below.top < 30
     ]
     usual = median(leadings) if leadings else 3.0
-    for above, below in zip(lines, lines[1:]):
+    for above, below in itertools.pairwise(lines):
         if above.bottom is None or below.top is None:
             continue
         leading = above.bottom - below.top
