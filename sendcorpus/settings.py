@@ -30,3 +30,19 @@ def default_seed_reports() -> list[Path]:
     """Plain-text reports that every default run includes (the Hackney 2025 report)."""
     seed = shared_dir() / "seeds" / "hackney-area-send-inspection-2025.txt"
     return [seed] if seed.is_file() else []
+
+
+def configure_prefect() -> None:
+    """Prefect without a server: a temporary local API per process, state under data/prefect,
+    no telemetry (the machine may be offline), and quiet logs so the progress bar stays readable."""
+    home = Path(os.environ.get("SENDCORPUS_PREFECT_HOME", PROJECT_ROOT / "data" / "prefect"))
+    home.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)

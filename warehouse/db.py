@@ -25,10 +25,13 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def connect(path: Path, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, read_only: bool = False, wait_seconds: float = 0.0, allow_files: bool = True
+) -> duckdb.DuckDBPyConnection:
     """Open the database; a writable connection is migrated to the current schema first.
 
     DuckDB lets one process write a file at a time; `wait_seconds` retries while another holds it.
+    A read-only connection with `allow_files=False` cannot read or write other files on the machine.
     """
     if read_only and not path.exists():
         raise FileNotFoundError(f"no database at {path}: run `sendcorpus ingest --db {path}` first")
@@ -49,7 +52,26 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 0.0) -> d
             time.sleep(0.2)
     if not read_only:
         migrate(con)
+    else:
+        load_fts(con)
+        if not allow_files:
+            seal(con)
     return con
+
+
+def seal(con: duckdb.DuckDBPyConnection) -> None:
+    """Shut the door on files and settings for the rest of the session."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's full-text search, from the `duckdb-extension-fts` package: no download at run time."""
+    import duckdb_extension_fts
+
+    extension = next(Path(duckdb_extension_fts.__file__).parent.rglob("fts.duckdb_extension"))
+    con.execute(f"SET extension_directory = '{extension.parent}'")
+    con.execute(f"LOAD '{extension}'")
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

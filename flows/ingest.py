@@ -1,0 +1,209 @@
+"""The Prefect flow `ingest`: resolve/fetch → text per page → clean → segment → extract → load.
+
+Tasks are coarse (one per stage over the whole batch): Prefect's per-task overhead makes a
+task per report or per item slower than the work itself.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect import flow, task
+from sendcorpus.extract.clean import clean_pages
+from sendcorpus.extract.layout import Page, ParsedReport
+from sendcorpus.extract.pdf_text import PdfError, read_pdf
+from sendcorpus.extract.segment import segment
+from sendcorpus.extract.text_file import TextDecodeError, read_text
+from sendcorpus.extract.validate import Rejected, check_file, check_parsed
+from sendcorpus.flows.fetch import FetchError, fetch_report
+from sendcorpus.flows.progress import track
+from sendcorpus.flows.records import build_records, pipeline_version
+from sendcorpus.flows.sources import InputFile, registry_inputs, sha256_of, source_inputs
+from sendcorpus.warehouse.db import connect
+from sendcorpus.warehouse.load import load_report, loaded_reports, record_rejection
+from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
+
+
+@dataclass
+class Rejection:
+    file: str
+    sha256: str | None
+    reason: str
+    detail: str
+
+
+@dataclass
+class Work:
+    """One input on its way through the stages."""
+
+    source: InputFile
+    kind: str = ""
+    pages: list[Page] = field(default_factory=list)
+    parsed: ParsedReport | None = None
+
+
+@dataclass
+class RunSummary:
+    new: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"ingest: {self.new} new, {self.unchanged} unchanged, {self.duplicate} duplicate, "
+            f"{self.rejected} rejected in {self.seconds:.1f} s"
+        )
+
+
+@task(name="resolve and fetch")
+def resolve_inputs(
+    sources: list[Path], use_registry: bool, mirror: Path | None, cache: Path
+) -> tuple[list[InputFile], list[Rejection]]:
+    inputs = source_inputs(sources) if sources else []
+    if use_registry:
+        inputs = registry_inputs(mirror) + inputs
+    ready, rejections = [], []
+    for item in track(inputs, "fetching"):
+        if item.path is None:
+            if not item.url:
+                rejections.append(Rejection(item.name, None, "missing", "no local copy and no URL to fetch"))
+                continue
+            try:
+                item.path = fetch_report(item.url, item.expected_sha256, cache)
+            except FetchError as error:
+                rejections.append(Rejection(item.name, item.expected_sha256, "download_failed", error.detail))
+                continue
+        ready.append(item)
+    return ready, rejections
+
+
+@task(name="plan")
+def plan(inputs: list[InputFile], db: Path, rebuild: bool) -> tuple[list[Work], int, list[Rejection]]:
+    """Split inputs into work to do, unchanged reports, and duplicates of other files."""
+    con = connect(db)
+    try:
+        loaded = loaded_reports(con)
+    finally:
+        con.close()
+    version = pipeline_version()
+    todo, duplicates, unchanged = [], [], 0
+    first_seen: dict[str, str] = {}
+    for item in inputs:
+        assert item.path is not None
+        item.sha256 = sha256_of(item.path)
+        original = first_seen.get(item.sha256) or _loaded_under_other_name(loaded, item)
+        if original:
+            detail = f"same content as {original}, which is loaded once"
+            duplicates.append(Rejection(item.name, item.sha256, "duplicate", detail))
+            continue
+        first_seen[item.sha256] = item.name
+        if not rebuild and loaded.get(item.sha256) == (item.name, version):
+            unchanged += 1
+            continue
+        todo.append(Work(source=item))
+    return todo, unchanged, duplicates
+
+
+def _loaded_under_other_name(loaded: dict[str, tuple[str, str]], item: InputFile) -> str | None:
+    known = loaded.get(item.sha256 or "")
+    return known[0] if known and known[0] != item.name else None
+
+
+@task(name="text per page")
+def read_pages(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
+    done, rejections = [], []
+    for work in track(batch, "reading text"):
+        path = work.source.path
+        assert path is not None
+        try:
+            work.kind = check_file(path)
+            work.pages = read_pdf(path) if work.kind == "pdf" else read_text(path)
+        except Rejected as error:
+            rejections.append(Rejection(work.source.name, work.source.sha256, error.reason, error.detail))
+            continue
+        except PdfError as error:
+            rejections.append(Rejection(work.source.name, work.source.sha256, "corrupt", str(error)))
+            continue
+        except TextDecodeError as error:
+            rejections.append(Rejection(work.source.name, work.source.sha256, "undecodable", str(error)))
+            continue
+        done.append(work)
+    return done, rejections
+
+
+@task(name="clean")
+def clean(batch: list[Work]) -> list[Work]:
+    for work in batch:
+        work.pages = clean_pages(work.pages)
+    return batch
+
+
+@task(name="segment")
+def segment_reports(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
+    done, rejections = [], []
+    for work in batch:
+        title, items = segment(work.pages)
+        work.parsed = ParsedReport(pages=work.pages, items=items, heading=title)
+        try:
+            check_parsed(work.parsed, work.kind)
+        except Rejected as error:
+            rejections.append(Rejection(work.source.name, work.source.sha256, error.reason, error.detail))
+            continue
+        done.append(work)
+    return done, rejections
+
+
+@task(name="extract facts and themes")
+def extract(batch: list[Work]) -> list:
+    return build_records([(work.source, work.kind, work.parsed) for work in batch if work.parsed])
+
+
+@task(name="load")
+def load(records: list, rejections: list[Rejection], db: Path) -> None:
+    con = connect(db)
+    try:
+        load_local_authorities(con)
+        load_themes(con)
+        for record in track(records, "loading"):
+            load_report(con, record)
+        for rejection in rejections:
+            record_rejection(con, rejection.file, rejection.sha256, rejection.reason, rejection.detail)
+        if records:
+            build_search_index(con)
+    finally:
+        con.close()
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(
+    db: Path,
+    sources: list[Path] | None = None,
+    use_registry: bool = True,
+    mirror: Path | None = None,
+    cache: Path | None = None,
+    rebuild: bool = False,
+) -> RunSummary:
+    """Ingest area SEND reports into the DuckDB corpus at `db`; unchanged files are skipped."""
+    started = time.perf_counter()
+    inputs, fetch_rejections = resolve_inputs(
+        list(sources or []), use_registry, mirror, cache or db.parent / "cache"
+    )
+    todo, unchanged, duplicates = plan(inputs, db, rebuild)
+    read, read_rejections = read_pages(todo)
+    segmented, segment_rejections = segment_reports(clean(read))
+    records = extract(segmented)
+    rejections = fetch_rejections + duplicates + read_rejections + segment_rejections
+    load(records, rejections, db)
+    return RunSummary(
+        new=len(records),
+        unchanged=unchanged,
+        duplicate=len(duplicates),
+        rejected=len(rejections) - len(duplicates),
+        seconds=time.perf_counter() - started,
+        rejections=rejections,
+    )

@@ -1,0 +1,103 @@
+"""Turn parsed reports into the rows the warehouse loads: facts, items, themes, figures."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+
+from sendcorpus.extract.facts import extract_facts
+from sendcorpus.extract.layout import ParsedReport
+from sendcorpus.extract.nlp import annotate
+from sendcorpus.flows.sources import InputFile
+from sendcorpus.warehouse.load import ReportRecord
+
+from sendcorpus import __version__
+
+
+@cache
+def pipeline_version() -> str:
+    """The package version plus a digest of the extraction code and patterns: a change to either
+    makes every report count as changed, so the next run reprocesses it."""
+    digest = hashlib.sha256()
+    root = resources.files("sendcorpus.extract")
+    for entry in sorted(_files(root), key=lambda e: e.name):
+        digest.update(entry.name.encode())
+        digest.update(entry.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:10]}"
+
+
+def _files(root):  # type: ignore[no-untyped-def]
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.name != "__pycache__":
+            yield from _files(entry)
+        elif entry.name.endswith((".py", ".jsonl", ".json", ".yaml")):
+            yield entry
+
+
+def build_records(batch: list[tuple[InputFile, str, ParsedReport]]) -> list[ReportRecord]:
+    records = []
+    for source, kind, parsed in batch:
+        assert source.sha256 is not None
+        paged = kind == "pdf"
+        facts = extract_facts(parsed)
+        record = ReportRecord(
+            report_id=source.sha256[:16],
+            file=source.name,
+            sha256=source.sha256,
+            source_url=source.url,
+            published=source.published,
+            title=parsed.heading,
+            registry_la_code=source.la_code,
+            n_pages=len(parsed.pages) if paged else None,
+            n_words=parsed.n_words,
+            pipeline_version=pipeline_version(),
+        )
+        record.facts = {
+            "local_authority": facts.local_authority,
+            "icbs": facts.icbs,
+            "outcome": facts.outcome,
+            "outcome_reason": facts.outcome_reason,
+            "inspection_start": facts.inspection_start,
+            "inspection_end": facts.inspection_end,
+            "previous_inspection_start": facts.previous_inspection_start,
+            "previous_inspection_end": facts.previous_inspection_end,
+            "next_inspection": facts.next_inspection,
+        }
+        record.rows["fact_evidence"] = [
+            {"field": e.field, "value": e.value, "page": e.page if paged else None, "evidence": e.evidence}
+            for e in facts.evidence
+        ]
+        record.rows["pages"] = [{"page": page.number, "text": page.text} for page in parsed.pages]
+        record.rows["items"] = [
+            {
+                "section": item.section,
+                "subsection": item.subsection,
+                "item_no": item.item_no,
+                "page": item.page if paged else None,
+                "text": item.text,
+            }
+            for item in parsed.items
+        ]
+        themes, figures = [], []
+        for item, doc in annotate(parsed.items):
+            key = {"section": item.section, "item_no": item.item_no}
+            themes += [{**key, "theme": theme, "evidence": evidence} for theme, evidence in doc._.themes]
+            figures += [
+                {
+                    **key,
+                    "figure_no": number,
+                    "kind": figure.kind,
+                    "value": figure.value,
+                    "unit": figure.unit,
+                    "weeks": figure.weeks,
+                    "theme": figure.theme,
+                    "text": figure.text,
+                    "evidence": figure.evidence,
+                }
+                for number, figure in enumerate(doc._.figures, start=1)
+            ]
+        record.rows["item_themes"] = themes
+        record.rows["figures"] = figures
+        records.append(record)
+    return records

@@ -1,0 +1,40 @@
+"""Write `seeds/reports.csv`, the project's registry of reports to ingest, from the shared manifest.
+
+Facts only (authority, codes, region, Ofsted URL, publication date, sha256), never the PDFs.
+Run: python -m sendcorpus.seeds.build_registry [--manifest PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import polars as pl
+
+from sendcorpus.settings import shared_dir
+
+REGISTRY = Path(__file__).with_name("reports.csv")
+COLUMNS = ["file", "local_authority", "la_code", "ons_code", "region", "source_url", "published", "sha256"]
+
+
+def build_registry(manifest: Path, output: Path = REGISTRY) -> pl.DataFrame:
+    registry = (
+        pl.read_csv(manifest, infer_schema=False)
+        .select(COLUMNS)
+        .with_columns(pl.col("la_code").str.zfill(3))
+        .sort("file")
+    )
+    registry.write_csv(output)
+    return registry
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--manifest", type=Path, default=shared_dir() / "corpus" / "manifest.csv")
+    args = parser.parse_args()
+    registry = build_registry(args.manifest)
+    print(f"wrote {len(registry)} reports to {REGISTRY}")
+
+
+if __name__ == "__main__":
+    main()

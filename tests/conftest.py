@@ -1,0 +1,40 @@
+"""Shared fixtures: the real shared data, and one real ingest of the whole corpus per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sendcorpus import settings
+
+SHARED = settings.shared_dir()
+REPORTS = SHARED / "corpus" / "reports"
+HACKNEY_TXT = SHARED / "seeds" / "hackney-area-send-inspection-2025.txt"
+PRESS_ARTICLE = SHARED / "seeds" / "hackney-press-article-2026.txt"
+GOLD = SHARED / "gold"
+
+if not REPORTS.is_dir():  # fail loudly: every test here is about real reports
+    raise RuntimeError(f"the shared data folder is missing: expected {REPORTS} (or set SENDCORPUS_SHARED)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Prefect state for the test session lives in a temporary folder, never in the project."""
+    home = tmp_path_factory.mktemp("prefect")
+    os.environ["SENDCORPUS_PREFECT_HOME"] = str(home)
+    os.environ["PREFECT_HOME"] = str(home)
+    settings.configure_prefect()
+    return home
+
+
+@pytest.fixture(scope="session")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 44 shared PDFs plus the Hackney text report, ingested by a real Prefect flow run."""
+    from sendcorpus.flows.ingest import ingest
+
+    db = tmp_path_factory.mktemp("corpus") / "corpus.duckdb"
+    summary = ingest(db=db, sources=[REPORTS, HACKNEY_TXT], use_registry=False)
+    assert summary.new == 45, summary.rejections
+    return db
