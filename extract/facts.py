@@ -1,0 +1,280 @@
+"""Report-level facts: the local area, its ICBs, the inspection outcome, the inspection dates.
+
+The 2023 framework's reports open with fixed wording ("Inspection dates: ...", "Dates of previous
+inspection: ...", one of three outcome statements, "The next full area SEND inspection will be within
+approximately three years"). Everything here is read from that wording, so an unusual report yields None
+plus a reason rather than a guess.
+
+`next_inspection` keeps the interval as written ("within approximately three years"), not normalised.
+ICB names are canonical as "<name> Integrated Care Board", taken from the first sentence of the
+"information" section that names one ("NHS Frimley ICB" becomes "NHS Frimley Integrated Care Board").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sendcorpus.extract.dates import DateRange, first_date_range, normalise_spaces
+from sendcorpus.extract.layout import ParsedReport
+
+OUTCOME_STATEMENTS = {
+    "positive": re.compile(r"typically\s+lead\s+to\s+positive\s+experiences\s+and\s+outcomes", re.I),
+    "inconsistent": re.compile(r"lead\s+to\s+inconsistent\s+experiences\s+and\s+outcomes", re.I),
+    "systemic_failings": re.compile(r"widespread\s+and\s*/\s*or\s+systemic\s+failings", re.I),
+}
+STATEMENT_OPENING = re.compile(r"(?:The\s+local\s+area\s+partnership|There\s+(?:are|is)\s+widespread)", re.I)
+INSPECTION_LABEL = re.compile(r"(?<!previous )\binspection\s+dates?\s*:", re.I)
+PREVIOUS_LABEL = re.compile(r"\bdates?\s+of\s+(?:the\s+)?previous\s+inspection\s*:", re.I)
+NOT_INSPECTED = re.compile(
+    r"^\W*(?:not\s+previously\s+inspected|none|n/?a|no\s+previous\s+inspection)\b", re.I
+)
+PREVIOUS_FULL = re.compile(
+    r"previous\s+full\s+(?:area\s+SEND\s+)?inspection\s+(?:was\s+)?(?:on|between|from)?", re.I
+)
+NEXT_FULL = re.compile(
+    r"next\s+full\s+(?:area\s+SEND\s+)?(?:re)?inspection\s+will\s+(?:be|take\s+place|happen)\s+"
+    r"(?P<when>(?:with)?in\s+[^.]*?)\s*\.",
+    re.I,
+)
+TITLE = re.compile(
+    r"area\s+SEND\s+inspection\s+(?:of|in)\s+(?:the\s+)?(?P<area>.+?)\s+local\s+area\s+partnership", re.I
+)
+# how far past a label its value can reach: the outcome statement follows within a line or two
+LABEL_VALUE_CHARS = 220
+
+ICB_HEAD = re.compile(r"\b(?:Integrated\s+Care\s+Board|ICB)s?\b(?!\))")
+# words that may be part of an ICB's name while walking back from "Integrated Care Board"
+NAME_CONNECTORS = {"and", "of", "the", "&", ","}
+# capitalised words that open a sentence or end another name, never part of an ICB's name
+NOT_NAME_WORDS = {
+    "ICB",
+    "ICBs",
+    "Board",
+    "Within",
+    "In",
+    "On",
+    "From",
+    "At",
+    "Since",
+    "By",
+    "For",
+    "With",
+    "To",
+}
+NOT_NAME_WORDS |= {"When", "While", "After", "Before", "Under", "Across", "Both", "Each", "Two", "Three"}
+# a name ends before these: the partner bodies that share the sentence ("Bury Council and NHS ...")
+PARTNER_HEADS = re.compile(
+    r"^.*\b(?:Council|Trust|Partnership|authority|Authority|Group|Groups|CCG|CCGs)\s*(?:,|\band\b)\s*"
+)
+
+
+@dataclass
+class FactEvidence:
+    field: str  # e.g. "inspection_start"
+    value: str | None  # the value as stored (ISO date, outcome id, ...)
+    page: int | None
+    evidence: str  # the sentence/line it came from
+
+
+@dataclass
+class ReportFacts:
+    local_authority: str | None
+    icbs: list[str]
+    outcome: str | None  # positive | inconsistent | systemic_failings
+    outcome_reason: str | None  # why outcome is None
+    inspection_start: date | None
+    inspection_end: date | None
+    previous_inspection_start: date | None
+    previous_inspection_end: date | None
+    next_inspection: str | None  # the stated interval as written, e.g. "within approximately three years"
+    evidence: list[FactEvidence] = field(default_factory=list)
+
+
+@dataclass
+class _Passage:
+    text: str  # whitespace normalised
+    page: int | None
+
+
+def extract_facts(parsed: ParsedReport) -> ReportFacts:
+    facts = ReportFacts(
+        local_authority=None,
+        icbs=[],
+        outcome=None,
+        outcome_reason=None,
+        inspection_start=None,
+        inspection_end=None,
+        previous_inspection_start=None,
+        previous_inspection_end=None,
+        next_inspection=None,
+    )
+    _read_local_authority(parsed.heading, facts)
+    header = _passages(parsed, "outcome")
+    _read_inspection_dates(header, facts)
+    _read_previous_dates(header, facts)
+    _read_outcome(header, facts)
+    _read_next_inspection(header, facts)
+    _read_icbs(_passages(parsed, "information"), facts)
+    return facts
+
+
+def _passages(parsed: ParsedReport, section: str) -> list[_Passage]:
+    """The items of a section, falling back to the first two pages when they hold the report's header."""
+    items = [
+        _Passage(normalise_spaces(item.text), item.page) for item in parsed.items if item.section == section
+    ]
+    if items:
+        return items
+    opening = [_Passage(normalise_spaces(page.text), page.number) for page in parsed.pages[:2]]
+    # without the report's own header an outcome phrase may be a quotation (a press article)
+    return opening if _after_label(opening, INSPECTION_LABEL) else []
+
+
+def _read_local_authority(heading: str, facts: ReportFacts) -> None:
+    match = TITLE.search(normalise_spaces(heading or ""))
+    if match:
+        facts.local_authority = match.group("area").strip()
+        facts.evidence.append(FactEvidence("local_authority", facts.local_authority, 1, heading))
+
+
+def _after_label(passages: list[_Passage], label: re.Pattern[str]) -> tuple[str, str, _Passage] | None:
+    """The label as written ("Date of previous inspection:"), the text after it, and its passage."""
+    for passage in passages:
+        match = label.search(passage.text)
+        if match:
+            value = passage.text[match.end() : match.end() + LABEL_VALUE_CHARS].strip()
+            return match.group(0), value, passage
+    return None
+
+
+def _record_range(facts: ReportFacts, prefix: str, found: DateRange, page: int | None, evidence: str) -> None:
+    setattr(facts, f"{prefix}_start", found.start)
+    setattr(facts, f"{prefix}_end", found.end)
+    facts.evidence.append(FactEvidence(f"{prefix}_start", found.start.isoformat(), page, evidence))
+    facts.evidence.append(FactEvidence(f"{prefix}_end", found.end.isoformat(), page, evidence))
+
+
+def _read_inspection_dates(passages: list[_Passage], facts: ReportFacts) -> None:
+    labelled = _after_label(passages, INSPECTION_LABEL)
+    if labelled is None:
+        return
+    label, value, passage = labelled
+    found = first_date_range(value)
+    # the value must open the labelled text, or a later date (e.g. of the previous inspection) is taken
+    if found is not None and found[1][0] <= 2:
+        _record_range(facts, "inspection", found[0], passage.page, f"{label} {found[0].text}")
+
+
+def _read_previous_dates(passages: list[_Passage], facts: ReportFacts) -> None:
+    labelled = _after_label(passages, PREVIOUS_LABEL)
+    if labelled is None:
+        return
+    label, value, passage = labelled
+    not_inspected = NOT_INSPECTED.match(value)
+    if not_inspected:
+        evidence = f"{label} {not_inspected.group(0).strip(' :.')}"
+        facts.evidence.append(FactEvidence("previous_inspection_start", None, passage.page, evidence))
+        return
+    found = first_date_range(value)
+    if found is not None and found[1][0] <= 2:
+        evidence = f"{label} {found[0].text}"
+        _record_range(facts, "previous_inspection", found[0], passage.page, evidence)
+        return
+    # "The previous full inspection was on 19 March 2018. There was a subsequent revisit on 24 March 2020."
+    full = PREVIOUS_FULL.search(value)
+    if full is not None:
+        sentence = value[full.start() :].split(". ")[0]
+        found = first_date_range(sentence)
+        if found is not None:
+            _record_range(facts, "previous_inspection", found[0], passage.page, f"The {sentence.strip()}.")
+
+
+def _read_outcome(passages: list[_Passage], facts: ReportFacts) -> None:
+    hits = []
+    for passage in passages:
+        for outcome, statement in OUTCOME_STATEMENTS.items():
+            match = statement.search(passage.text)
+            if match is None:
+                continue
+            sentence = _sentence_around(passage.text, match.start())
+            # the report states its outcome itself; a quotation ("Findings indicate that ...") does not count
+            if STATEMENT_OPENING.match(sentence):
+                hits.append((outcome, passage, sentence))
+    outcomes = {outcome for outcome, _, _ in hits}
+    if len(outcomes) == 1:
+        outcome, passage, sentence = hits[0]
+        facts.outcome = outcome
+        facts.evidence.append(FactEvidence("outcome", outcome, passage.page, sentence))
+    elif not passages:
+        facts.outcome_reason = "no inspection outcome section found: is this an area SEND inspection report?"
+    elif not outcomes:
+        facts.outcome_reason = "no outcome statement of the 2023 area SEND framework found"
+    else:
+        facts.outcome_reason = f"conflicting outcome statements found: {', '.join(sorted(outcomes))}"
+
+
+def _read_next_inspection(passages: list[_Passage], facts: ReportFacts) -> None:
+    for passage in passages:
+        match = NEXT_FULL.search(passage.text)
+        if match:
+            facts.next_inspection = match.group("when")
+            sentence = _sentence_around(passage.text, match.start())
+            facts.evidence.append(
+                FactEvidence("next_inspection", facts.next_inspection, passage.page, sentence)
+            )
+            return
+
+
+def _sentence_around(text: str, position: int) -> str:
+    """The sentence holding `position`; the labelled header lines ("...: 2017 The local") count as breaks."""
+    starts = [
+        m.end() for m in re.finditer(r"[.!?]\s+|\b(?:(?:19|20)\d\d|inspected)\s+(?=[A-Z])", text[:position])
+    ]
+    begin = starts[-1] if starts else 0
+    end_match = re.search(r"[.!?](?=\s|$)", text[position:])
+    end = position + end_match.end() if end_match else len(text)
+    return text[begin:end].strip()
+
+
+def _read_icbs(passages: list[_Passage], facts: ReportFacts) -> None:
+    for passage in passages:
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z‘“'\"])", passage.text):
+            names = _icb_names(sentence, facts.local_authority)
+            if names:
+                facts.icbs = names
+                for name in names:
+                    facts.evidence.append(FactEvidence("icbs", name, passage.page, sentence))
+                return
+
+
+def _icb_names(sentence: str, local_authority: str | None) -> list[str]:
+    names: list[str] = []
+    for head in ICB_HEAD.finditer(sentence):
+        name = _name_before(sentence[: head.start()], local_authority)
+        if name and name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    return [f"{name} Integrated Care Board" for name in names]
+
+
+def _name_before(text: str, local_authority: str | None) -> str | None:
+    """Walk back from "Integrated Care Board" over capitalised words and connectors to the name's start."""
+    tokens = re.findall(r"[\w’'&-]+|,|\S", text)
+    kept: list[str] = []
+    for token in reversed(tokens):
+        is_name_word = token[:1].isupper() and token not in NOT_NAME_WORDS
+        if not (is_name_word or token in NAME_CONNECTORS):
+            break
+        kept.append(token)
+    words = list(reversed(kept))
+    name = " ".join(words).replace(" ,", ",")
+    without_partner = PARTNER_HEADS.sub("", name)
+    if without_partner == name and local_authority:
+        # "The London Borough of Hackney and North East London" -> "North East London"
+        without_partner = re.sub(rf"^.*?\b{re.escape(local_authority)}\s*(?:,|and)\s+", "", name, flags=re.I)
+    name = without_partner
+    name = re.sub(r"^(?:(?:and|the|of|&)\s+|,\s*)+", "", name, flags=re.I).strip(" ,")
+    if not name or name.lower() in {"a", "new", "the"} or not name[:1].isupper():
+        return None
+    return name

@@ -1,0 +1,183 @@
+"""The theme tagger: a spaCy component that tags each item with the themes of patterns/themes.yaml.
+
+The cues are data (patterns/theme_patterns.jsonl, phrases in the form of theme_matcher.py). Each line is:
+  {"theme": id, "phrase": ...}   a cue: the theme is tagged in the sentence the phrase matches, unless
+      "with": [group, ...]       ... none of these groups also matches in the same sentence
+      "without": [group, ...]    ... one of these groups matches in the same sentence
+      "unless": [theme, ...]     ... the item has one of these (more specific) themes from other cues
+  {"group": name, "phrase": ...}           a named context cue that theme cues require or forbid
+  {"veto": theme|"*", "phrase": ...}       text where cues of that theme (or any) do not count, e.g.
+      "education, health and social care" is a stock phrase, not a finding about social care
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from sendcorpus.extract.theme_matcher import PhraseError, PhraseMatcher, compile_phrase
+from spacy.language import Language
+from spacy.tokens import Doc
+
+PATTERNS = resources.files("sendcorpus.extract") / "patterns"
+BULLETS = "•▪◼●◦‣·"
+BULLET_START = re.compile(f"^[{BULLETS}]")
+
+Doc.set_extension("section", default=None, force=True)
+Doc.set_extension("themes", default=[], force=True)
+
+
+class ThemePatternError(ValueError):
+    """A line of theme_patterns.jsonl that cannot be understood."""
+
+
+@cache
+def _vocabulary() -> dict[str, Any]:
+    return yaml.safe_load((PATTERNS / "themes.yaml").read_text(encoding="utf-8"))
+
+
+def theme_ids() -> list[str]:
+    """The theme ids of the packaged themes.yaml, in its order."""
+    return [theme["id"] for theme in _vocabulary()["themes"]]
+
+
+def theme_labels() -> dict[str, str]:
+    """Theme id -> label for tables."""
+    return {theme["id"]: theme["label"] for theme in _vocabulary()["themes"]}
+
+
+@dataclass
+class Cue:
+    theme: str
+    with_groups: tuple[str, ...] = ()
+    without_groups: tuple[str, ...] = ()
+    unless_themes: tuple[str, ...] = ()
+
+
+@dataclass
+class PatternSet:
+    """The compiled cues: matcher keys are 'cue:<n>', 'group:<name>' and 'veto:<theme>'."""
+
+    matcher: PhraseMatcher
+    cues: list[Cue] = field(default_factory=list)
+
+
+def load_patterns(tokenize: Callable[[str], Iterable[object]]) -> PatternSet:
+    known = set(theme_ids())
+    patterns = PatternSet(matcher=PhraseMatcher())
+    text = (PATTERNS / "theme_patterns.jsonl").read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"theme_patterns.jsonl line {number}"
+        try:
+            entry = json.loads(line)
+            slots = compile_phrase(entry["phrase"], tokenize)
+        except (json.JSONDecodeError, KeyError, PhraseError) as error:
+            raise ThemePatternError(f"{where}: {error}") from None
+        for theme in [entry.get("theme"), entry.get("veto"), *entry.get("unless", ())]:
+            if theme is not None and theme != "*" and theme not in known:
+                raise ThemePatternError(f"{where}: unknown theme {theme!r}")
+        if "theme" in entry:
+            key = f"cue:{len(patterns.cues)}"
+            patterns.cues.append(
+                Cue(
+                    theme=entry["theme"],
+                    with_groups=tuple(entry.get("with", ())),
+                    without_groups=tuple(entry.get("without", ())),
+                    unless_themes=tuple(entry.get("unless", ())),
+                )
+            )
+        elif "group" in entry:
+            key = f"group:{entry['group']}"
+        elif "veto" in entry:
+            key = f"veto:{entry['veto']}"
+        else:
+            raise ThemePatternError(f"{where}: needs 'theme', 'group' or 'veto'")
+        patterns.matcher.add(key, slots)
+    return patterns
+
+
+class ThemeTagger:
+    """Sets Doc._.themes to [(theme_id, evidence sentence), ...], one entry per theme, in theme order."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+        self.patterns = load_patterns(nlp.tokenizer)
+        self.order = {theme: index for index, theme in enumerate(theme_ids())}
+
+    def __call__(self, doc: Doc) -> Doc:
+        sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+        sentence_of = [number for number, sentence in enumerate(sentences) for _ in sentence]
+        groups: dict[str, set[int]] = {}
+        vetoes: dict[str, list[tuple[int, int]]] = {}
+        cue_hits: list[tuple[int, int, int]] = []
+        for key, start, end in self.patterns.matcher(doc):
+            kind, _, name = key.partition(":")
+            if kind == "cue":
+                cue_hits.append((int(name), start, end))
+            elif kind == "group":
+                groups.setdefault(name, set()).add(sentence_of[start])
+            else:
+                vetoes.setdefault(name, []).append((start, end))
+
+        found: dict[str, int] = {}  # theme -> number of the first sentence it is found in
+        deferred: list[tuple[Cue, int]] = []
+        for cue_no, start, end in sorted(cue_hits, key=lambda hit: hit[1]):
+            cue = self.patterns.cues[cue_no]
+            if cue.theme in found and not cue.unless_themes:
+                continue
+            if _vetoed(vetoes.get(cue.theme, ()), start, end) or _vetoed(vetoes.get("*", ()), start, end):
+                continue
+            sentence = sentence_of[start]
+            if cue.with_groups and not any(sentence in groups.get(g, ()) for g in cue.with_groups):
+                continue
+            if any(sentence in groups.get(g, ()) for g in cue.without_groups):
+                continue
+            if cue.unless_themes:
+                deferred.append((cue, sentence))
+            else:
+                found[cue.theme] = sentence
+        for cue, sentence in deferred:
+            if cue.theme not in found and not any(theme in found for theme in cue.unless_themes):
+                found[cue.theme] = sentence
+        doc._.themes = [
+            (theme, sentences[found[theme]].text.strip().lstrip(BULLETS).strip())
+            for theme in sorted(found, key=lambda t: self.order[t])
+        ]
+        return doc
+
+
+def _vetoed(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
+    return any(veto_start < end and start < veto_end for veto_start, veto_end in spans)
+
+
+def mark_bullet_sentences(doc: Doc) -> Doc:
+    """A sub-bullet of a lead-in starts a sentence of its own, whether or not the line before ends with a
+    full stop, so evidence is the bullet rather than the whole list."""
+    for token in doc[1:]:
+        if BULLET_START.match(token.text):
+            token.is_sent_start = True
+    return doc
+
+
+@Language.factory("send_themes")
+def make_theme_tagger(nlp: Language, name: str) -> ThemeTagger:
+    return ThemeTagger(nlp, name)
+
+
+@Language.component("send_bullet_sentences")
+def bullet_sentences(doc: Doc) -> Doc:
+    return mark_bullet_sentences(doc)
+
+
+def add_theme_pipes(nlp: Language) -> None:
+    """Add the theme pipes after the sentencizer: bullet sentence breaks, then the tagger."""
+    nlp.add_pipe("send_bullet_sentences")
+    nlp.add_pipe("send_themes")

@@ -1,0 +1,207 @@
+"""`evaluate`: the scoring functions, and the command on a small database built from the real gold reports."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import spacy
+from conftest import GOLD, HACKNEY_TXT, REPORTS
+from sendcorpus.extract.evaluate import (
+    SCORED_SECTIONS,
+    GoldItem,
+    PredictedItem,
+    evaluate_command,
+    opening,
+    score_facts,
+    score_item_level,
+    score_report_level,
+)
+from sendcorpus.extract.parse import parse_report
+from sendcorpus.extract.themes import add_theme_pipes
+from sendcorpus.warehouse.db import connect
+
+# ------------------------------------------------------------------------------------ pure scoring
+
+
+def test_opening_ignores_case_punctuation_and_bullets() -> None:
+    assert opening("• The rate of  permanent exclusions – high!") == opening(
+        "the rate of permanent exclusions high"
+    )
+
+
+def test_facts_blank_gold_expects_null_and_missing_reports_miss_every_field() -> None:
+    gold = [
+        {
+            "file": "a.pdf",
+            "outcome": "positive",
+            "inspection_start": "2024-01-08",
+            "inspection_end": "2024-01-12",
+            "previous_inspection_start": "",
+            "previous_inspection_end": "",
+        },
+        {
+            "file": "b.pdf",
+            "outcome": "inconsistent",
+            "inspection_start": "2024-02-05",
+            "inspection_end": "2024-02-09",
+            "previous_inspection_start": "",
+            "previous_inspection_end": "",
+        },
+    ]
+    ours = {
+        "a.pdf": {
+            "outcome": "positive",
+            "inspection_start": date(2024, 1, 8),
+            "inspection_end": date(2024, 1, 11),
+            "previous_inspection_start": None,
+            "previous_inspection_end": "2017-01-01",
+        },
+    }
+    score = score_facts(gold, ours)
+    assert score.accuracy("outcome") == 0.5
+    assert score.accuracy("inspection_start") == 0.5  # dates compare as ISO text
+    assert score.accuracy("inspection_end") == 0.0
+    assert score.accuracy("previous_inspection_start") == 1.0  # blank gold and NULL agree, even for b.pdf
+    assert score.accuracy("previous_inspection_end") == 0.5
+    assert ("a.pdf", "previous_inspection_end", None, "2017-01-01") in score.misses
+    assert score.overall == pytest.approx(5 / 10)
+
+
+def test_report_level_counts_per_section_and_theme() -> None:
+    gold = {("a.pdf", "strength"): {"therapies", "mental_health"}, ("a.pdf", "weakness"): {"ehcp_quality"}}
+    ours = {
+        ("a.pdf", "strength"): {"therapies"},
+        ("a.pdf", "weakness"): {"ehcp_quality", "social_care"},
+        ("other.pdf", "strength"): {"therapies"},
+    }
+    score = score_report_level(gold, ours)
+    assert (score.by_section["strength"].tp, score.by_section["strength"].fn) == (1, 1)
+    assert (score.by_section["weakness"].tp, score.by_section["weakness"].fp) == (1, 1)
+    assert score.by_theme["social_care"].fp == 1
+    assert score.overall.f1 == pytest.approx(2 / 3)  # other.pdf is not in the gold: not scored
+
+
+def test_item_level_matches_by_opening_and_counts_unmatched_gold_as_missed() -> None:
+    late = "Too few EHC plans are issued within the statutory timeframe. The main cause of delay is"
+    waits = "Children and young people wait too long for autism assessments, often more than two years."
+    gold = [
+        GoldItem("a.pdf", "weakness", late, frozenset({"ehcp_timeliness"})),
+        GoldItem("a.pdf", "weakness", waits, frozenset({"neurodevelopmental"})),
+        GoldItem("a.pdf", "strength", late, frozenset({"ehcp_timeliness"})),
+    ]
+    ours = [
+        PredictedItem(
+            "a.pdf",
+            "weakness",
+            "• " + late.upper() + " recruitment.",
+            frozenset({"ehcp_timeliness", "workforce_training"}),
+        ),
+        PredictedItem(
+            "a.pdf", "weakness", "Children and young people wait too long", frozenset({"neurodevelopmental"})
+        ),
+    ]
+    score = score_item_level(gold, ours)
+    assert score.overall.tp == 1 and score.overall.fp == 1 and score.overall.fn == 2
+    assert len(score.unmatched_items) == 2  # the split second item, and the item in the wrong section
+    assert {(miss.kind, miss.theme) for miss in score.misses} == {
+        ("FP", "workforce_training"),
+        ("FN", "neurodevelopmental"),
+        ("FN", "ehcp_timeliness"),
+    }
+
+
+# ------------------------------------------------------------------------------------------ command
+
+
+def test_no_database_is_a_one_line_error(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert evaluate_command(tmp_path / "missing.duckdb", GOLD, None, None, out=out) == 2
+    assert out.getvalue().count("\n") == 1 and "no database" in out.getvalue()
+
+
+def test_no_gold_folder_is_a_one_line_error(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert evaluate_command(tmp_path / "x.duckdb", tmp_path / "nogold", None, None, out=out) == 2
+    assert "no gold folder" in out.getvalue()
+
+
+def _source(file: str) -> Path:
+    return REPORTS / file if (REPORTS / file).exists() else HACKNEY_TXT.parent / file
+
+
+@pytest.fixture(scope="module")
+def gold_reports_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The eight gold reports, parsed and tagged for real, with the gold facts except one wrong date."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    add_theme_pipes(nlp)
+    nlp.initialize()
+    with (GOLD / "report_facts.csv").open(newline="") as handle:
+        gold_facts = {row["file"]: row for row in csv.DictReader(handle)}
+    db = tmp_path_factory.mktemp("evaluate") / "gold.duckdb"
+    con = connect(db)
+    for number, path in enumerate(sorted(GOLD.glob("themes/*.json"))):
+        file = json.loads(path.read_text())["file"]
+        parsed = parse_report(_source(file))
+        report_id = hashlib.sha256(file.encode()).hexdigest()[:16]
+        con.execute(
+            "INSERT INTO corpus.reports (report_id, file, sha256, n_words, pipeline_version, loaded_at) "
+            "VALUES (?, ?, ?, ?, 'test', ?)",
+            [report_id, file, report_id + str(number), parsed.n_words, datetime.now()],
+        )
+        facts = gold_facts[file]
+        dates = [
+            facts[name] or None
+            for name in (
+                "inspection_start",
+                "inspection_end",
+                "previous_inspection_start",
+                "previous_inspection_end",
+            )
+        ]
+        if number == 0:
+            dates[1] = "2000-01-01"
+        con.execute(
+            "INSERT INTO corpus.facts (report_id, outcome, inspection_start, inspection_end, "
+            "previous_inspection_start, previous_inspection_end) VALUES (?, ?, ?, ?, ?, ?)",
+            [report_id, facts["outcome"], *dates],
+        )
+        items = [item for item in parsed.items if item.section in SCORED_SECTIONS]
+        for item, doc in zip(items, nlp.pipe(item.text for item in items), strict=True):
+            con.execute(
+                "INSERT INTO corpus.items VALUES (?, ?, ?, ?, ?, ?)",
+                [report_id, item.section, item.subsection, item.item_no, item.page, item.text],
+            )
+            for theme, evidence in doc._.themes:
+                con.execute(
+                    "INSERT INTO corpus.item_themes VALUES (?, ?, ?, ?, ?)",
+                    [report_id, item.section, item.item_no, theme, evidence],
+                )
+    con.close()
+    return db
+
+
+def test_evaluate_the_gold_reports(gold_reports_db: Path) -> None:
+    out = io.StringIO()
+    assert evaluate_command(gold_reports_db, GOLD, 0.85, None, out=out) == 0
+    text = out.getvalue()
+    for heading in ("Facts:", "report level", "item level", "Theme misses at item level"):
+        assert heading in text
+    assert "Gold items with no matching database item" not in text
+    # 45 gold rows: 37 reports are not in this database, one of the eight has a wrong end date
+    assert "inspection_end              0.156  (7/45)" in text
+    assert "OK: every bar is met" in text
+
+
+def test_evaluate_fails_a_bar_it_does_not_meet(gold_reports_db: Path) -> None:
+    out = io.StringIO()
+    assert evaluate_command(gold_reports_db, GOLD, 0.99, 0.9, out=out) == 1
+    failures = [line for line in out.getvalue().splitlines() if line.startswith("FAIL:")]
+    assert any("item-level micro-F1" in line for line in failures)
+    assert any("fact accuracy" in line for line in failures)
