@@ -1,0 +1,439 @@
+"""The comparison report for one area: a self-contained HTML page (inline CSS and SVG) or a workbook.
+
+Everything comes from the named queries, so the report shows the numbers a person can reproduce with
+`sendcorpus query ...`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from sendcorpus.queries.catalog import QueryError, run_query
+from sendcorpus.queries.export import html_table, write_xlsx
+from sendcorpus.warehouse.reference import resolve_la_in_corpus
+
+GROUPS = (("region", "Region"), ("neighbours", "Statistical neighbours"), ("england", "England"))
+GROUP_COLOURS = {"region": "#1d70b8", "neighbours": "#f47738", "england": "#505a5f"}
+SECTION_NAMES = {
+    "weakness": "Needs to do better",
+    "recommendation": "Areas for improvement / priority action",
+    "strength": "What is effective",
+    "context": "Children's experience (context)",
+}
+OUTCOME_NAMES = {
+    "positive": "Positive experiences and outcomes",
+    "inconsistent": "Inconsistent experiences and outcomes",
+    "systemic_failings": "Widespread and/or systemic failings",
+    "not stated": "Not stated",
+}
+
+
+@dataclass
+class ReportData:
+    la_code: str
+    name: str
+    profile: pl.DataFrame
+    benchmark: pl.DataFrame
+    outcomes: pl.DataFrame
+    similar: pl.DataFrame
+    evidence: pl.DataFrame
+    neighbours: list[str]
+
+
+def write_report(con: duckdb.DuckDBPyConnection, la: str, output: Path) -> Path:
+    """Write the report for the area `la` (any spelling or code) to `output` (.html or .xlsx)."""
+    suffix = output.suffix.lower()
+    if suffix not in (".html", ".xlsx"):
+        raise QueryError(f"the report is written as .html or .xlsx, not {output.name!r}")
+    data = gather(con, la)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".xlsx":
+        return write_xlsx(
+            {
+                "benchmark": data.benchmark,
+                "outcomes": data.outcomes,
+                "profile": data.profile,
+                "evidence": data.evidence,
+                "similar_areas": data.similar,
+                "about": _about(data),
+            },
+            output,
+        )
+    output.write_text(render_html(data), encoding="utf-8")
+    return output
+
+
+def gather(con: duckdb.DuckDBPyConnection, la: str) -> ReportData:
+    la_code, name = resolve_la_in_corpus(con, la)
+    params = {"la": la_code}
+    profile = run_query(con, "area-profile", params)
+    raised = profile.filter(pl.col("theme").is_not_null())["theme"].unique(maintain_order=True).to_list()
+    evidence_frames = [
+        run_query(con, "evidence", {"theme": theme, "la": la_code}).with_columns(theme=pl.lit(theme))
+        for theme in raised
+    ]
+    evidence = (
+        pl.concat(evidence_frames)
+        if evidence_frames
+        else pl.DataFrame(schema={"theme": pl.String, "section": pl.String, "evidence": pl.String})
+    )
+    neighbours = [
+        row[0]
+        for row in con.execute(
+            """
+            SELECT DISTINCT ra.local_authority
+            FROM corpus.local_authorities AS la, report_areas AS ra
+            WHERE la.la_code = $la_code AND list_contains(la.stat_neighbours, ra.la_code) AND ra.is_latest
+            ORDER BY 1
+            """,
+            {"la_code": la_code},
+        ).fetchall()
+    ]
+    return ReportData(
+        la_code=la_code,
+        name=name,
+        profile=profile,
+        benchmark=run_query(con, "theme-benchmark", params),
+        outcomes=run_query(con, "outcomes", {}),
+        similar=run_query(con, "similar-areas", params),
+        evidence=evidence,
+        neighbours=neighbours,
+    )
+
+
+def render_html(data: ReportData) -> str:
+    facts = data.profile.row(0, named=True)
+    title = f"Area SEND inspection benchmark: {data.name}"
+    body = "\n".join(
+        [
+            f"<header><h1>{_e(title)}</h1>{_summary(data, facts)}</header>",
+            "<main>",
+            _section("headline", "Themes against comparison groups", _headline(data)),
+            _section("chart", "Share of reports raising each theme", _chart_block(data)),
+            _section("outcomes", "Inspection outcomes", _outcome_block(data, facts)),
+            _section("similar", "Areas with the most similar weaknesses", _similar_block(data)),
+            _section("evidence", f"What the {data.name} report says", _evidence_block(data, facts)),
+            "</main>",
+            f"<footer><p>Generated {date.today().isoformat()} by sendcorpus from the area's latest "
+            "inspection report. Themes are tagged automatically from the report text; check the quotes "
+            "against the report before relying on them.</p></footer>",
+        ]
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def _summary(data: ReportData, facts: dict) -> str:
+    sizes = data.benchmark.row(0, named=True) if data.benchmark.height else {}
+    link = (
+        f'<a href="{_e(facts["source_url"])}">{_e(facts["file"])}</a>'
+        if facts.get("source_url")
+        else _e(facts["file"])
+    )
+    rows = [
+        ("Local authority", f"{_e(data.name)} (DfE code {_e(data.la_code)})"),
+        ("Region", _e(facts.get("region") or "unknown")),
+        ("Outcome", _e(OUTCOME_NAMES.get(facts.get("outcome") or "not stated", facts.get("outcome") or ""))),
+        ("Inspection", _e(_dates(facts.get("inspection_start"), facts.get("inspection_end")))),
+        ("Report", f"{link}, published {_e(facts.get('published') or 'date unknown')}"),
+        (
+            "Compared with",
+            f"{sizes.get('region_size', 0)} other reports in {_e(facts.get('region') or 'the region')}; "
+            f"{sizes.get('neighbours_size', 0)} of the 10 statistical neighbours "
+            f"({_e(', '.join(data.neighbours) or 'none in the corpus')}); "
+            f"{sizes.get('england_size', 0)} reports across England (including this one)",
+        ),
+    ]
+    items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    return f'<dl class="facts">{items}</dl>'
+
+
+def _headline(data: ReportData) -> str:
+    table = data.benchmark.select(
+        pl.col("label").alias("Theme"),
+        pl.col("area_weakness").alias("Weakness"),
+        pl.col("area_recommendation").alias("Recommendation"),
+        pl.col("area_strength").alias("Strength"),
+        *[
+            pl.format(
+                "{}% ({}/{})",
+                (pl.col(f"{key}_share") * 100).round(0).cast(pl.Int64),
+                f"{key}_reports",
+                f"{key}_size",
+            )
+            .fill_null("–")
+            .alias(label)
+            for key, label in GROUPS
+        ],
+    )
+    note = (
+        '<p class="note">Weakness, recommendation and strength show where this area\'s report tags the '
+        "theme. "
+        "Group columns: reports that raise the theme as a weakness or recommendation, of the reports in the "
+        "group (latest inspection per area). The area itself is left out of its region and neighbours and "
+        "counted in England.</p>"
+    )
+    return note + html_table(table, caption=f"{data.name} beside its comparison groups, theme by theme")
+
+
+def _chart_block(data: ReportData) -> str:
+    legend = "".join(
+        f'<span class="key"><svg width="14" height="14" aria-hidden="true"><rect width="14" height="14" '
+        f'fill="{GROUP_COLOURS[key]}"/></svg> {label}</span>'
+        for key, label in GROUPS
+    )
+    legend += (
+        '<span class="key"><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6" '
+        f'fill="#d4351c"/></svg> {_e(data.name)} raises it</span>'
+        '<span class="key"><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="5.5" '
+        f'fill="none" stroke="#505a5f" stroke-width="1.5"/></svg> {_e(data.name)} does not</span>'
+    )
+    return f'<p class="legend">{legend}</p>{theme_chart(data.benchmark, data.name)}'
+
+
+def theme_chart(benchmark: pl.DataFrame, area: str) -> str:
+    """Grouped horizontal bars: per theme, each group's share of reports raising it, and the area's flag."""
+    label_width, bar_width, bar_height, gap, top = 300, 560, 11, 14, 28
+    row_height = bar_height * len(GROUPS) + gap
+    height = top + row_height * benchmark.height + 10
+    width = label_width + bar_width + 150
+    parts = [
+        f'<svg role="img" aria-labelledby="chart-title chart-desc" viewBox="0 0 {width} {height}" '
+        f'width="100%" style="max-width:{width}px" font-size="12">',
+        f'<title id="chart-title">Share of reports raising each theme: region, neighbours and England, '
+        f"with {_e(area)}</title>",
+        '<desc id="chart-desc">For each theme, three bars give the percentage of reports in the region, '
+        "among statistical neighbours and across England that raise the theme as a weakness or "
+        f"recommendation; a filled dot at the right means {_e(area)} raises it too.</desc>",
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = label_width + bar_width * tick / 100
+        parts.append(f'<line x1="{x}" x2="{x}" y1="{top - 6}" y2="{height - 8}" stroke="#dcdcdc"/>')
+        parts.append(f'<text x="{x}" y="{top - 10}" text-anchor="middle" fill="#505a5f">{tick}%</text>')
+    parts.append(
+        f'<text x="{label_width + bar_width + 75}" y="{top - 10}" text-anchor="middle" fill="#505a5f">'
+        f"{_e(_short(area, 18))}</text>"
+    )
+    for index, row in enumerate(benchmark.iter_rows(named=True)):
+        y = top + index * row_height
+        raised = bool(row["area_weakness"] or row["area_recommendation"])
+        parts.append(f"<g><title>{_e(row['label'])}: {_e(_row_summary(row, area, raised))}</title>")
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + bar_height * 1.5 + 4}" text-anchor="end">'
+            f"{_e(row['label'])}</text>"
+        )
+        for position, (key, _) in enumerate(GROUPS):
+            share = row[f"{key}_share"]
+            bar_y = y + position * bar_height
+            length = bar_width * (share or 0)
+            parts.append(
+                f'<rect x="{label_width}" y="{bar_y}" width="{length:.1f}" height="{bar_height - 1}" '
+                f'fill="{GROUP_COLOURS[key]}"/>'
+            )
+            text = "no reports" if share is None else f"{share * 100:.0f}%"
+            parts.append(
+                f'<text x="{label_width + length + 4:.1f}" y="{bar_y + bar_height - 1}" font-size="9" '
+                f'fill="#0b0c0c">{text}</text>'
+            )
+        cx, cy = label_width + bar_width + 75, y + bar_height * 1.5
+        marker = (
+            f'<circle cx="{cx}" cy="{cy}" r="6" fill="#d4351c"/>'
+            if raised
+            else f'<circle cx="{cx}" cy="{cy}" r="5.5" fill="none" stroke="#505a5f" stroke-width="1.5"/>'
+        )
+        parts.append(marker + "</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _row_summary(row: dict, area: str, raised: bool) -> str:
+    shares = "; ".join(f"{label} {row[f'{key}_reports']} of {row[f'{key}_size']}" for key, label in GROUPS)
+    return f"{shares}; {area} {'raises' if raised else 'does not raise'} it"
+
+
+def _outcome_block(data: ReportData, facts: dict) -> str:
+    outcome = facts.get("outcome") or "not stated"
+    region = facts.get("region")
+    shown = data.outcomes.filter(pl.col("group").is_in(["England", region or "England"]))
+    chart = "".join(
+        outcome_bar(shown.filter(pl.col("group") == group), group)
+        for group in shown["group"].unique(maintain_order=True)
+    )
+    table = shown.select(
+        pl.col("group").alias("Group"),
+        pl.col("outcome").replace_strict(OUTCOME_NAMES, default=pl.col("outcome")).alias("Outcome"),
+        pl.col("reports").alias("Reports"),
+        pl.format("{}%", (pl.col("share") * 100).round(0).cast(pl.Int64)).alias("Share"),
+        pl.col("first_inspection").alias("First inspection"),
+        pl.col("last_inspection").alias("Last inspection"),
+    )
+    lead = (
+        f"<p>{_e(data.name)}'s latest inspection found: <strong>{_e(OUTCOME_NAMES.get(outcome, outcome))}"
+        "</strong>.</p>"
+    )
+    return lead + chart + html_table(table, caption="Outcomes of the latest inspection of each area")
+
+
+def outcome_bar(rows: pl.DataFrame, group: str) -> str:
+    """One stacked bar of outcome shares for a group."""
+    colours = {"positive": "#00703c", "inconsistent": "#f47738", "systemic_failings": "#d4351c"}
+    width, height, x = 700, 22, 0.0
+    total = int(rows["reports"].sum())
+    parts = [
+        f'<figure class="bar"><figcaption>{_e(group)} ({total} reports)</figcaption>'
+        f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" '
+        f'font-size="11"><title>Outcomes in {_e(group)}: '
+        + _e(", ".join(f"{row['outcome']} {row['reports']}" for row in rows.iter_rows(named=True)))
+        + "</title>"
+    ]
+    for row in rows.iter_rows(named=True):
+        length = width * row["share"]
+        parts.append(
+            f'<rect x="{x:.1f}" y="0" width="{length:.1f}" height="{height}" '
+            f'fill="{colours.get(row["outcome"], "#b1b4b6")}"/>'
+        )
+        if length > 60:
+            parts.append(
+                f'<text x="{x + 6:.1f}" y="{height - 7}" fill="#ffffff">'
+                f"{_e(row['outcome'].replace('_', ' '))} {row['share'] * 100:.0f}%</text>"
+            )
+        x += length
+    parts.append("</svg></figure>")
+    return "".join(parts)
+
+
+def _similar_block(data: ReportData) -> str:
+    if data.similar.is_empty():
+        return "<p>No other areas in the corpus to compare with.</p>"
+    labels = dict(data.benchmark.select("theme", "label").iter_rows())
+    table = data.similar.select(
+        pl.col("local_authority").alias("Area"),
+        pl.col("region").alias("Region"),
+        pl.col("outcome").replace_strict(OUTCOME_NAMES, default=pl.col("outcome")).alias("Outcome"),
+        pl.col("jaccard").round(2).alias("Similarity (Jaccard)"),
+        pl.col("shared_themes")
+        .list.eval(pl.element().replace_strict(labels, default=pl.element()))
+        .alias("Shared weakness themes"),
+    )
+    note = (
+        '<p class="note">Similarity = weakness themes both reports raise, divided by the weakness themes '
+        "either raises.</p>"
+    )
+    return note + html_table(table, caption=f"Areas whose weaknesses overlap most with {data.name}")
+
+
+def _evidence_block(data: ReportData, facts: dict) -> str:
+    if data.evidence.is_empty():
+        return "<p>The report has no tagged themes.</p>"
+    labels = dict(data.benchmark.select("theme", "label").iter_rows())
+    parts = []
+    for section in ("weakness", "recommendation", "strength", "context"):
+        quotes = data.evidence.filter(pl.col("section") == section)
+        if quotes.is_empty():
+            continue
+        parts.append(f"<h3>{_e(SECTION_NAMES[section])}</h3>")
+        for theme in quotes["theme"].unique(maintain_order=True):
+            parts.append(f'<h4>{_e(labels.get(theme, theme))}</h4><ul class="quotes">')
+            seen: set[str] = set()
+            for row in quotes.filter(pl.col("theme") == theme).iter_rows(named=True):
+                if row["evidence"] in seen:
+                    continue
+                seen.add(row["evidence"])
+                parts.append(f"<li><blockquote>{_e(row['evidence'])}</blockquote>{_citation(row)}</li>")
+            parts.append("</ul>")
+    return "".join(parts)
+
+
+def _citation(row: dict) -> str:
+    where = f"page {row['page']}" if row.get("page") else "no page (text input)"
+    if row.get("source_url"):
+        anchor = f"#page={row['page']}" if row.get("page") else ""
+        return f'<cite><a href="{_e(row["source_url"] + anchor)}">{_e(row["file"])}, {where}</a></cite>'
+    return f"<cite>{_e(row['file'])}, {where}</cite>"
+
+
+def _about(data: ReportData) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "item": [
+                "local authority",
+                "DfE code",
+                "statistical neighbours in the corpus",
+                "generated",
+                "method",
+            ],
+            "value": [
+                data.name,
+                data.la_code,
+                ", ".join(data.neighbours),
+                date.today().isoformat(),
+                "Latest inspection per area. Group counts are reports raising a theme as a weakness or "
+                "recommendation; the area is left out of its region and neighbours and counted in England.",
+            ],
+        }
+    )
+
+
+def _section(anchor: str, heading: str, content: str) -> str:
+    heading_html = f'<h2 id="{anchor}-h">{_e(heading)}</h2>'
+    return f'<section id="{anchor}" aria-labelledby="{anchor}-h">{heading_html}{content}</section>'
+
+
+def _dates(start: object, end: object) -> str:
+    if not start:
+        return "dates not stated"
+    return f"{start} to {end}" if end else str(start)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+CSS = """
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #0b0c0c;
+       margin: 0 auto; max-width: 1100px; padding: 24px 32px; line-height: 1.45; }
+h1 { font-size: 1.9rem; margin: 0 0 12px; }
+h2 { font-size: 1.35rem; border-bottom: 3px solid #1d70b8; padding-bottom: 4px; margin-top: 36px; }
+h3 { font-size: 1.1rem; margin: 24px 0 6px; }
+h4 { font-size: 1rem; margin: 14px 0 4px; color: #1d3c5a; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px; margin: 0;
+           background: #f3f2f1; padding: 12px 16px; border-left: 5px solid #1d70b8; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 0.9rem; }
+caption { text-align: left; font-weight: 600; padding: 6px 0; }
+th, td { border-bottom: 1px solid #b1b4b6; padding: 5px 8px; text-align: left; vertical-align: top; }
+thead th { background: #f3f2f1; border-bottom: 2px solid #0b0c0c; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr:nth-child(even) { background: #fafafa; }
+.note { color: #505a5f; font-size: 0.9rem; }
+.legend { display: flex; flex-wrap: wrap; gap: 18px; font-size: 0.9rem; }
+.legend .key { display: inline-flex; align-items: center; gap: 6px; }
+figure.bar { margin: 6px 0 12px; }
+figure.bar figcaption { font-size: 0.9rem; font-weight: 600; margin-bottom: 2px; }
+ul.quotes { list-style: none; padding: 0; margin: 0; }
+ul.quotes li { margin: 0 0 10px; }
+blockquote { margin: 0; padding: 6px 12px; border-left: 4px solid #b1b4b6; background: #fbfbfb; }
+cite { display: block; font-size: 0.85rem; color: #505a5f; font-style: normal; margin: 2px 0 0 16px; }
+a { color: #1d70b8; }
+footer { margin-top: 40px; font-size: 0.85rem; color: #505a5f; border-top: 1px solid #b1b4b6; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  section { break-inside: auto; }
+  h2, h3, h4, figure, tr, li { break-inside: avoid; break-after: avoid-page; }
+  a { color: inherit; }
+}
+"""
