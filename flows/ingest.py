@@ -21,6 +21,7 @@ from sendcorpus.flows.fetch import FetchError, fetch_report
 from sendcorpus.flows.progress import track
 from sendcorpus.flows.records import build_records, pipeline_version
 from sendcorpus.flows.sources import InputFile, registry_inputs, sha256_of, source_inputs
+from sendcorpus.seeds.build_registry import REGISTRY
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import load_report, loaded_reports, record_rejection
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
@@ -62,11 +63,11 @@ class RunSummary:
 
 @task(name="resolve and fetch")
 def resolve_inputs(
-    sources: list[Path], use_registry: bool, mirror: Path | None, cache: Path
+    sources: list[Path], registry: Path | None, mirror: Path | None, cache: Path
 ) -> tuple[list[InputFile], list[Rejection]]:
     inputs = source_inputs(sources) if sources else []
-    if use_registry:
-        inputs = registry_inputs(mirror) + inputs
+    if registry is not None:
+        inputs = registry_inputs(mirror, registry) + inputs
     ready, rejections = [], []
     for item in track(inputs, "fetching"):
         if item.path is None:
@@ -184,6 +185,7 @@ def ingest(
     db: Path,
     sources: list[Path] | None = None,
     use_registry: bool = True,
+    registry: Path = REGISTRY,
     mirror: Path | None = None,
     cache: Path | None = None,
     rebuild: bool = False,
@@ -191,7 +193,7 @@ def ingest(
     """Ingest area SEND reports into the DuckDB corpus at `db`; unchanged files are skipped."""
     started = time.perf_counter()
     inputs, fetch_rejections = resolve_inputs(
-        list(sources or []), use_registry, mirror, cache or db.parent / "cache"
+        list(sources or []), registry if use_registry else None, mirror, cache or db.parent / "cache"
     )
     todo, unchanged, duplicates = plan(inputs, db, rebuild)
     read, read_rejections = read_pages(todo)

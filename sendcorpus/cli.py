@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sendcorpus: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -177,8 +180,7 @@ def _queries(args: argparse.Namespace) -> int:
     from sendcorpus.queries.catalog import list_queries
 
     for info in list_queries():
-        params = f"  [{', '.join(info.parameters)}]" if info.parameters else ""
-        print(f"{info.name:<18} {info.description}{params}")
+        print(f"{info.name:<18} {info.description}  {' '.join(info.parameters)}".rstrip())
     return 0
 
 

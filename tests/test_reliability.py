@@ -1,0 +1,171 @@
+"""Bad input, crashes, concurrent use and old databases, with real files and real processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from badfiles import make_all_bad
+from conftest import HACKNEY_TXT, REPORTS
+from sendcorpus.flows.ingest import ingest
+from sendcorpus.flows.lock import IngestLock
+from sendcorpus.warehouse.db import connect, migrate, migrations
+
+GOOD = ["bury.pdf", "rutland.pdf", "haringey.pdf"]
+
+
+def _cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sendcorpus.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ},
+    )
+
+
+def test_a_folder_of_good_and_bad_inputs_loads_exactly_the_good_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for name in GOOD:
+        shutil.copy(REPORTS / name, folder / name)
+    expected_rejections = make_all_bad(folder)
+    db = tmp_path / "mixed.duckdb"
+    result = _cli("ingest", "--no-registry", "--source", str(folder), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    loaded = {row[0] for row in con.execute("SELECT file FROM reports").fetchall()}
+    rejected = dict(con.execute("SELECT file, reason FROM rejected").fetchall())
+    expected_loaded = set(GOOD) | {name for name, reason in expected_rejections.items() if reason is None}
+    assert loaded == expected_loaded
+    assert rejected == {name: reason for name, reason in expected_rejections.items() if reason is not None}
+    every_input = {path.name for path in folder.iterdir()}
+    assert every_input == loaded | set(rejected)  # every file accounted for
+    assert all(detail for (detail,) in con.execute("SELECT detail FROM rejected").fetchall())
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith(f"ingest: {len(loaded)} new, 0 unchanged, ")
+
+
+def test_sigkill_mid_run_leaves_only_whole_reports_and_the_next_run_finishes(tmp_path: Path) -> None:
+    db = tmp_path / "killed.duckdb"
+    args = [sys.executable, "-m", "sendcorpus.cli", "ingest", "--no-registry", "--db", str(db)]
+    args += ["--source", str(REPORTS), "--source", str(HACKNEY_TXT)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # kill once the database exists and loading has begun (the WAL file appears with the first write)
+    deadline = time.monotonic() + 180
+    wal = Path(f"{db}.wal")
+    while time.monotonic() < deadline and not wal.exists() and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    con = connect(db)
+    orphans = con.execute(
+        """
+        SELECT (SELECT count(*) FROM corpus.items
+                WHERE report_id NOT IN (SELECT report_id FROM corpus.reports))
+             + (SELECT count(*) FROM corpus.reports
+                WHERE report_id NOT IN (SELECT report_id FROM corpus.facts))
+             + (SELECT count(*) FROM corpus.reports r WHERE NOT EXISTS (
+                SELECT 1 FROM corpus.items i
+                WHERE i.report_id = r.report_id AND i.section = 'recommendation'))
+        """
+    ).fetchone()[0]
+    partial = con.execute("SELECT count(*) FROM corpus.reports").fetchone()[0]
+    con.close()
+    assert orphans == 0
+    assert partial < 45
+    summary = ingest(db=db, sources=[REPORTS, HACKNEY_TXT], use_registry=False)
+    assert summary.new + summary.unchanged == 45
+    assert summary.unchanged == partial
+
+
+def test_a_second_ingest_fails_fast_while_one_is_writing(tmp_path: Path) -> None:
+    db = tmp_path / "busy.duckdb"
+    with IngestLock(db):
+        started = time.monotonic()
+        result = _cli("ingest", "--no-registry", "--source", str(REPORTS / "rutland.pdf"), "--db", str(db))
+        assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    assert "another ingest is writing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_readers_wait_for_a_writer_and_then_work(corpus_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "shared.duckdb"
+    shutil.copy(corpus_db, db)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); time.sleep(2)"],
+    )
+    time.sleep(0.5)
+    result = _cli("sql", "SELECT count(*) AS n FROM reports", "--format", "csv", "--db", str(db))
+    writer.wait()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["n", "45"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("DELETE FROM corpus.reports", "read-only"),
+        ("CREATE TABLE x AS SELECT 1", "read-only"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "disabled"),
+        ("COPY (SELECT 1) TO '/tmp/sendcorpus-escape.csv'", "disabled"),
+        ("SELEC 1", "syntax error"),
+    ],
+)
+def test_ad_hoc_sql_is_read_only_and_cannot_touch_files(corpus_db: Path, sql: str, message: str) -> None:
+    result = _cli("sql", sql, "--db", str(corpus_db))
+    assert result.returncode == 1
+    assert message in result.stderr.lower()
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not Path("/tmp/sendcorpus-escape.csv").exists()
+
+
+def test_sql_with_allow_files_may_read_files(corpus_db: Path, tmp_path: Path) -> None:
+    data = tmp_path / "extra.csv"
+    data.write_text("a\n1\n2\n")
+    result = _cli(
+        "sql",
+        f"SELECT sum(a) AS s FROM read_csv('{data}')",
+        "--allow-files",
+        "--format",
+        "csv",
+        "--db",
+        str(corpus_db),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["s", "3"]
+
+
+def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(db))
+    old.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+        "applied_at TIMESTAMP NOT NULL)"
+    )
+    version, name, sql = migrations()[0]
+    old.execute(sql)
+    old.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    old.execute(f"ATTACH '{corpus_db}' AS full_corpus (READ_ONLY)")
+    old.execute("INSERT INTO corpus.reports SELECT * FROM full_corpus.corpus.reports WHERE file = 'bury.pdf'")
+    old.execute(
+        "INSERT INTO corpus.items SELECT i.* FROM full_corpus.corpus.items i "
+        "JOIN corpus.reports USING (report_id)"
+    )
+    old.close()
+    con = connect(db)  # applies the later migrations
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == migrations()[-1][0]
+    assert con.execute("SELECT file FROM reports").fetchall() == [("bury.pdf",)]
+    assert con.execute("SELECT count(*) FROM items").fetchone()[0] > 30
+    assert migrate(con) == []  # nothing left to apply
+    con.close()
