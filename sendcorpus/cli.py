@@ -108,7 +108,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _ingest(args: argparse.Namespace) -> int:
     from sendcorpus.flows.lock import IngestLock, LockBusy
+    from sendcorpus.warehouse.db import check_name
 
+    try:
+        check_name(args.db)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     missing = [str(path) for path in args.source if not path.exists()]
     if missing:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
@@ -145,7 +150,7 @@ def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ig
 
     try:
         return connect(args.db, read_only=True, wait_seconds=READ_WAIT_SECONDS, allow_files=allow_files)
-    except (FileNotFoundError, DatabaseBusy) as error:
+    except (FileNotFoundError, DatabaseBusy, ValueError) as error:
         raise CommandError(str(error)) from None
 
 

@@ -34,7 +34,7 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 44 shared PDFs plus the Hackney text report, ingested by a real Prefect flow run."""
     from sendcorpus.flows.ingest import ingest
 
-    db = tmp_path_factory.mktemp("corpus") / "corpus.duckdb"
+    db = tmp_path_factory.mktemp("corpus") / "sendcorpus.duckdb"
     summary = ingest(db=db, sources=[REPORTS, HACKNEY_TXT], use_registry=False)
     assert summary.new == 45, summary.rejections
     return db

@@ -30,10 +30,10 @@ def test_every_report_is_loaded_with_strengths_weaknesses_and_recommendations(co
     con = duckdb.connect(str(corpus_db), read_only=True)
     sections = con.execute(
         """
-        SELECT r.file, count(*) FILTER (WHERE i.section = 'strength') AS strengths,
+        SELECT r.file AS report_file, count(*) FILTER (WHERE i.section = 'strength') AS strengths,
                count(*) FILTER (WHERE i.section = 'weakness') AS weaknesses,
                count(*) FILTER (WHERE i.section = 'recommendation') AS recommendations
-        FROM reports r JOIN items i USING (report_id) GROUP BY r.file
+        FROM reports r JOIN items i USING (report_id) GROUP BY report_file
         """
     ).pl()
     assert sections.height == 45
@@ -41,8 +41,8 @@ def test_every_report_is_loaded_with_strengths_weaknesses_and_recommendations(co
         (pl.col("strengths") == 0) | (pl.col("weaknesses") == 0) | (pl.col("recommendations") == 0)
     ).is_empty()
     hackney = con.execute(
-        "SELECT n_pages, count(page) AS paged FROM reports JOIN items USING (report_id) "
-        "WHERE file = ? GROUP BY n_pages",
+        "SELECT n_pages, count(page) AS paged FROM reports r JOIN items i USING (report_id) "
+        "WHERE r.file = ? GROUP BY n_pages",
         [HACKNEY_TXT.name],
     ).fetchone()
     assert hackney == (None, 0)  # plain text has no pages

@@ -11,6 +11,10 @@ import duckdb
 MIGRATIONS = resources.files("sendcorpus.warehouse") / "migrations"
 
 
+# DuckDB names a database after its file; these names clash with its own catalogs or our schema
+RESERVED_NAMES = {"corpus", "main", "memory", "system", "temp"}
+
+
 class DatabaseBusy(Exception):
     """Another process holds the database file."""
 
@@ -33,6 +37,7 @@ def connect(
     DuckDB lets one process write a file at a time; `wait_seconds` retries while another holds it.
     A read-only connection with `allow_files=False` cannot read or write other files on the machine.
     """
+    check_name(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"no database at {path}: run `sendcorpus ingest --db {path}` first")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +77,14 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     extension = next(Path(duckdb_extension_fts.__file__).parent.rglob("fts.duckdb_extension"))
     con.execute(f"SET extension_directory = '{extension.parent}'")
     con.execute(f"LOAD '{extension}'")
+
+
+def check_name(path: Path) -> None:
+    if path.stem.lower() in RESERVED_NAMES:
+        raise ValueError(
+            f"a database file cannot be called {path.name}: DuckDB names the database after the file, "
+            f"and {path.stem!r} is taken (choose another name, e.g. sendcorpus.duckdb)"
+        )
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
