@@ -154,3 +154,30 @@ def test_registry_reports_are_downloaded_when_there_is_no_mirror(
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT file, la_code FROM reports").fetchall() == [("rutland.pdf", "857")]
     assert con.execute("SELECT file, reason FROM rejected").fetchall() == [("bury.pdf", "download_failed")]
+
+
+def test_each_run_is_recorded_by_prefect_with_a_task_run_per_stage(tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+
+    ingest(db=tmp_path / "recorded.duckdb", sources=[REPORTS / "rutland.pdf"], use_registry=False)
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_runs(limit=1, sort=FlowRunSort.START_TIME_DESC)[0]
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+            limit=50,
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+    assert run.state_name == "Completed"
+    stages = [task_run.name.rsplit("-", 1)[0] for task_run in task_runs]
+    assert stages == [
+        "resolve and fetch",
+        "plan",
+        "text per page",
+        "clean",
+        "segment",
+        "extract facts and themes",
+        "load",
+    ]
+    assert {task_run.state_name for task_run in task_runs} == {"Completed"}
