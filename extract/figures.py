@@ -23,10 +23,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sendcorpus.extract.dates import MONTHS, find_date_ranges
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
+
+from sendcorpus.extract.dates import MONTHS, find_date_ranges
 
 PATTERN_FILE = resources.files("sendcorpus.extract") / "patterns" / "figure_patterns.jsonl"
 

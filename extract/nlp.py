@@ -6,13 +6,13 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
 
 # importing the modules registers their factories ("send_themes", "send_figures")
 from sendcorpus.extract import figures as _figures
 from sendcorpus.extract import themes as _themes
 from sendcorpus.extract.layout import Item
-from spacy.language import Language
-from spacy.tokens import Doc
 
 ANALYSED_SECTIONS = ("context", "strength", "weakness", "recommendation")
 BATCH_SIZE = 256

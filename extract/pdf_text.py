@@ -8,6 +8,7 @@ from statistics import median
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+
 from sendcorpus.extract.layout import Line, Page
 
 

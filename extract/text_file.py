@@ -6,6 +6,7 @@ from pathlib import Path
 from statistics import median
 
 from charset_normalizer import from_bytes
+
 from sendcorpus.extract.layout import Line, Page
 
 # Lines longer than this on average are whole paragraphs, not a hard-wrapped text.

@@ -21,9 +21,10 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sendcorpus.extract.theme_matcher import PhraseError, PhraseMatcher, compile_phrase
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from sendcorpus.extract.theme_matcher import PhraseError, PhraseMatcher, compile_phrase
 
 PATTERNS = resources.files("sendcorpus.extract") / "patterns"
 BULLETS = "•▪◼●◦‣·"

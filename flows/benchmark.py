@@ -14,7 +14,6 @@ from sendcorpus.extract.layout import ParsedReport
 from sendcorpus.extract.nlp import annotate, build_nlp
 from sendcorpus.extract.pdf_text import read_pdf
 from sendcorpus.extract.segment import segment
-
 from sendcorpus.settings import default_seed_reports
 
 T = TypeVar("T")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, task
+
 from sendcorpus.extract.clean import clean_pages
 from sendcorpus.extract.layout import Page, ParsedReport
 from sendcorpus.extract.pdf_text import PdfError, read_pdf

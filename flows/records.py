@@ -6,13 +6,12 @@ import hashlib
 from functools import cache
 from importlib import resources
 
+from sendcorpus import __version__
 from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.layout import ParsedReport
 from sendcorpus.extract.nlp import annotate
 from sendcorpus.flows.sources import InputFile
 from sendcorpus.warehouse.load import ReportRecord
-
-from sendcorpus import __version__
 
 
 @cache

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+
 from sendcorpus.seeds.build_registry import REGISTRY
 
 MANIFEST = "manifest.csv"

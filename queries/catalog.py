@@ -17,6 +17,7 @@ from importlib import resources
 
 import duckdb
 import polars as pl
+
 from sendcorpus.warehouse.db import load_fts
 from sendcorpus.warehouse.reference import resolve_la_in_corpus
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
 from sendcorpus.queries.catalog import QueryError, run_query
 from sendcorpus.queries.export import html_table, write_xlsx
 from sendcorpus.warehouse.reference import resolve_la_in_corpus

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import polars as pl
-from sendcorpus.warehouse.reference import name_key
 
 from sendcorpus.settings import shared_dir
+from sendcorpus.warehouse.reference import name_key
 
 LOCAL_AUTHORITIES = Path(__file__).with_name("local_authorities.csv")
 COLUMNS = ["la_code", "ons_code", "name", "aliases", "region", "stat_neighbours"]

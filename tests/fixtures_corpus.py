@@ -12,11 +12,11 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from sendcorpus.settings import shared_dir
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import ReportRecord, load_report
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
-
-from sendcorpus.settings import shared_dir
 
 # file → (name in the report, inspection start, outcome, {section: [themes per item]})
 REPORTS: dict[str, tuple[str, date, str, dict[str, list[list[str]]]]] = {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import polars as pl
+
 from conftest import GOLD
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import spacy
-from conftest import GOLD, HACKNEY_TXT, REPORTS
+
 from sendcorpus.extract.evaluate import (
     SCORED_SECTIONS,
     GoldItem,
@@ -25,6 +25,8 @@ from sendcorpus.extract.evaluate import (
 from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.themes import add_theme_pipes
 from sendcorpus.warehouse.db import connect
+
+from conftest import GOLD, HACKNEY_TXT, REPORTS
 
 # ------------------------------------------------------------------------------------ pure scoring
 

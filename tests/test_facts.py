@@ -7,11 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import GOLD, HACKNEY_TXT, PRESS_ARTICLE, REPORTS
+
 from sendcorpus.extract.dates import first_date_range, parse_date_range
 from sendcorpus.extract.facts import ReportFacts, extract_facts
 from sendcorpus.extract.layout import Item, ParsedReport
 from sendcorpus.extract.parse import parse_report
+
+from conftest import GOLD, HACKNEY_TXT, PRESS_ARTICLE, REPORTS
 
 D = date
 

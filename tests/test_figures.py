@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 import spacy
-from conftest import HACKNEY_TXT, REPORTS
+from spacy.language import Language
+from spacy.tokens import Doc
+
 from sendcorpus.extract import figures as _figures  # noqa: F401  (registers "send_figures")
 from sendcorpus.extract.figures import Figure, number_value
 from sendcorpus.extract.parse import parse_report
-from spacy.language import Language
-from spacy.tokens import Doc
+
+from conftest import HACKNEY_TXT, REPORTS
 
 
 @pytest.fixture(scope="module")

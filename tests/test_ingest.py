@@ -8,12 +8,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import HACKNEY_TXT, REPORTS
 from pytest_httpserver import HTTPServer
+
 from sendcorpus.flows.ingest import ingest
 from sendcorpus.flows.sources import sha256_of
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import ReportRecord, load_report
+
+from conftest import HACKNEY_TXT, REPORTS
 
 TABLES = ("reports", "facts", "pages", "items", "item_themes", "figures", "fact_evidence")
 

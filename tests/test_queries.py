@@ -7,10 +7,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from fixtures_corpus import REPORTS, build_synthetic_corpus, open_corpus
+
 from sendcorpus.queries.catalog import QueryError, list_queries, run_query
 from sendcorpus.queries.export import ExportError, export
 from sendcorpus.warehouse.reference import UnknownAuthority, seed_local_authorities
+
+from fixtures_corpus import REPORTS, build_synthetic_corpus, open_corpus
 
 
 @pytest.fixture(scope="module")

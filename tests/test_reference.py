@@ -7,7 +7,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+
 from sendcorpus.seeds.build_local_authorities import build_local_authorities
+from sendcorpus.settings import shared_dir
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.reference import (
     UnknownAuthority,
@@ -17,8 +19,6 @@ from sendcorpus.warehouse.reference import (
     resolve_la,
     seed_local_authorities,
 )
-
-from sendcorpus.settings import shared_dir
 
 REFERENCE = shared_dir() / "reference" / "local_authorities.csv"
 

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from badfiles import make_all_bad
-from conftest import HACKNEY_TXT, REPORTS
+
 from sendcorpus.flows.ingest import ingest
 from sendcorpus.flows.lock import IngestLock
 from sendcorpus.warehouse.db import connect, migrate, migrations
+
+from badfiles import make_all_bad
+from conftest import HACKNEY_TXT, REPORTS
 
 GOOD = ["bury.pdf", "rutland.pdf", "haringey.pdf"]
 

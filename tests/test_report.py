@@ -9,9 +9,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fixtures_corpus import build_synthetic_corpus, open_corpus
+
 from sendcorpus.queries.report import write_report
 from sendcorpus.warehouse.reference import UnknownAuthority
+
+from fixtures_corpus import build_synthetic_corpus, open_corpus
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -8,8 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import GOLD, HACKNEY_TXT, REPORTS
+
 from sendcorpus.extract.parse import parse_report
+
+from conftest import GOLD, HACKNEY_TXT, REPORTS
 
 REPORTED_SECTIONS = ("strength", "weakness", "recommendation")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import spacy
-from conftest import GOLD, HACKNEY_TXT, REPORTS, SHARED
+from spacy.language import Language
+
 from sendcorpus.extract.evaluate import (
     SCORED_SECTIONS,
     GoldItem,
@@ -18,7 +19,8 @@ from sendcorpus.extract.evaluate import (
 from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.theme_matcher import PhraseError, compile_phrase
 from sendcorpus.extract.themes import PATTERNS, add_theme_pipes, load_patterns, theme_ids, theme_labels
-from spacy.language import Language
+
+from conftest import GOLD, HACKNEY_TXT, REPORTS, SHARED
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from importlib import resources
 import duckdb
 import polars as pl
 import yaml
+
 from sendcorpus.warehouse.db import load_fts
 
 SEEDS = resources.files("sendcorpus.seeds")
