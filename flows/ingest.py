@@ -21,7 +21,14 @@ from sendcorpus.extract.validate import Rejected, check_file, check_parsed
 from sendcorpus.flows.fetch import FetchError, fetch_report
 from sendcorpus.flows.progress import track
 from sendcorpus.flows.records import build_records, pipeline_version
-from sendcorpus.flows.sources import InputFile, registry_inputs, sha256_of, source_inputs
+from sendcorpus.flows.sources import (
+    InputFile,
+    add_provenance,
+    registry_by_sha256,
+    registry_inputs,
+    sha256_of,
+    source_inputs,
+)
 from sendcorpus.seeds.build_registry import REGISTRY
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import load_report, loaded_reports, record_rejection
@@ -93,11 +100,14 @@ def plan(inputs: list[InputFile], db: Path, rebuild: bool) -> tuple[list[Work], 
     finally:
         con.close()
     version = pipeline_version()
+    registry = registry_by_sha256()
     todo, duplicates, unchanged = [], [], 0
     first_seen: dict[str, str] = {}
     for item in inputs:
         assert item.path is not None
         item.sha256 = sha256_of(item.path)
+        if item.url is None and item.sha256 in registry:
+            add_provenance(item, registry[item.sha256])
         original = first_seen.get(item.sha256) or _loaded_under_other_name(loaded, item)
         if original:
             detail = f"same content as {original}, which is loaded once"

@@ -49,15 +49,32 @@ def source_inputs(sources: list[Path]) -> list[InputFile]:
             files, folder = [source], source.parent
         else:
             raise FileNotFoundError(f"no such file or folder: {source}")
-        provenance = _read_provenance(folder / MANIFEST) if (folder / MANIFEST).is_file() else {}
+        provenance = _manifest_beside(folder)
         for path in files:
-            known = provenance.get(path.name)
             item = InputFile(name=path.name, path=path)
+            known = provenance.get(path.name)
             if known:
-                item.url, item.published, item.la_code = known.url, known.published, known.la_code
-                item.expected_sha256 = known.expected_sha256
+                add_provenance(item, known)
             inputs.append(item)
     return inputs
+
+
+def add_provenance(item: InputFile, known: InputFile) -> None:
+    item.url, item.published, item.la_code = known.url, known.published, known.la_code
+    item.expected_sha256 = known.expected_sha256
+
+
+def registry_by_sha256(registry: Path = REGISTRY) -> dict[str, InputFile]:
+    """The registry keyed by content, so a report given by path still gets its URL and codes."""
+    return {row.expected_sha256: row for row in _read_provenance(registry).values() if row.expected_sha256}
+
+
+def _manifest_beside(folder: Path) -> dict[str, InputFile]:
+    """A manifest.csv in the folder, or one level up (a `reports/` folder beside its manifest)."""
+    for candidate in (folder / MANIFEST, folder.parent / MANIFEST):
+        if candidate.is_file():
+            return _read_provenance(candidate)
+    return {}
 
 
 def sha256_of(path: Path) -> str:

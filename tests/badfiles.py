@@ -111,7 +111,7 @@ def make_cp1252_copy(folder: Path) -> Path:
 
 
 def make_duplicate(folder: Path, of: Path = SAMPLE) -> Path:
-    path = folder / f"copy-of-{of.name}"
+    path = folder / f"{of.stem}_copy{of.suffix}"  # sorts after the original, which loads first
     shutil.copy(of, path)
     return path
 

@@ -52,6 +52,8 @@ def test_a_folder_of_good_and_bad_inputs_loads_exactly_the_good_ones(tmp_path: P
     every_input = {path.name for path in folder.iterdir()}
     assert every_input == loaded | set(rejected)  # every file accounted for
     assert all(detail for (detail,) in con.execute("SELECT detail FROM rejected").fetchall())
+    duplicate = con.execute("SELECT detail FROM rejected WHERE reason = 'duplicate'").fetchone()[0]
+    assert "rutland.pdf" in duplicate
     summary = result.stdout.strip().splitlines()[-1]
     assert summary.startswith(f"ingest: {len(loaded)} new, 0 unchanged, ")
 
