@@ -8,6 +8,8 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from sendcorpus.warehouse.db import insert_frame, transaction
+
 REPORT_TABLES = ("fact_evidence", "figures", "item_themes", "items", "pages", "facts", "reports")
 
 SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
@@ -96,33 +98,25 @@ class ReportRecord:
 def load_report(con: duckdb.DuckDBPyConnection, record: ReportRecord) -> None:
     """Replace the report's rows in one transaction: a crash leaves the old version or the new, never half."""
     frames = _frames(record)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in REPORT_TABLES:
             con.execute(f"DELETE FROM corpus.{table} WHERE report_id = ?", [record.report_id])
         con.execute("DELETE FROM corpus.rejected WHERE file = ?", [record.file])
         for table in reversed(REPORT_TABLES):
-            frame = frames[table]
-            if frame.height:
-                con.register("incoming", frame.to_arrow())
-                con.execute(f"INSERT INTO corpus.{table} BY NAME SELECT * FROM incoming")
-                con.unregister("incoming")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            if frames[table].height:
+                insert_frame(con, f"corpus.{table}", frames[table])
 
 
 def record_rejection(
     con: duckdb.DuckDBPyConnection, file: str, sha256: str | None, reason: str, detail: str
 ) -> None:
     """One row per rejected file name: a rerun replaces it rather than piling up copies."""
-    con.execute("BEGIN TRANSACTION")
-    con.execute("DELETE FROM corpus.rejected WHERE file = ?", [file])
-    con.execute(
-        "INSERT INTO corpus.rejected VALUES (?, ?, ?, ?, now()::TIMESTAMP)", [file, sha256, reason, detail]
-    )
-    con.execute("COMMIT")
+    with transaction(con):
+        con.execute("DELETE FROM corpus.rejected WHERE file = ?", [file])
+        con.execute(
+            "INSERT INTO corpus.rejected VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+            [file, sha256, reason, detail],
+        )
 
 
 def loaded_reports(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from sendcorpus.warehouse.db import load_fts
+from sendcorpus.warehouse.db import insert_frame, load_fts, transaction
 
 SEEDS = resources.files("sendcorpus.seeds")
 THEMES = resources.files("sendcorpus.extract") / "patterns" / "themes.yaml"
@@ -92,8 +92,7 @@ def load_themes(con: duckdb.DuckDBPyConnection) -> int:
 def build_search_index(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild the BM25 index over every item's text (read-only readers cannot build it themselves)."""
     load_fts(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM corpus.search_items")
         con.execute(
             """
@@ -102,10 +101,6 @@ def build_search_index(con: duckdb.DuckDBPyConnection) -> int:
             FROM corpus.items
             """
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     con.execute(
         "PRAGMA create_fts_index('corpus.search_items', 'item_key', 'text', stemmer = 'english', "
         "stopwords = 'english', overwrite = 1)"
@@ -178,14 +173,7 @@ def _close_matches(wanted: str, spellings: dict[str, str]) -> list[str]:
 
 
 def _replace(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table, frame in frames.items():
             con.execute(f"DELETE FROM corpus.{table}")
-            con.register("incoming", frame.to_arrow())
-            con.execute(f"INSERT INTO corpus.{table} BY NAME SELECT * FROM incoming")
-            con.unregister("incoming")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            insert_frame(con, f"corpus.{table}", frame)

@@ -1,35 +1,6 @@
 -- Public views: the documented, stable surface for ad-hoc SQL and the query files.
 
--- One row per report. `is_latest` marks the newest inspection of each area, so a
--- re-inspection sits beside the older report and queries can pick the current one.
-CREATE OR REPLACE VIEW reports AS
-SELECT
-    r.report_id,
-    r.file,
-    r.sha256,
-    r.source_url,
-    r.published,
-    f.local_authority,
-    r.registry_la_code AS la_code,
-    f.icbs,
-    f.outcome,
-    f.outcome_reason,
-    f.inspection_start,
-    f.inspection_end,
-    f.previous_inspection_start,
-    f.previous_inspection_end,
-    f.next_inspection,
-    r.n_pages,
-    r.n_words,
-    r.title,
-    r.pipeline_version,
-    r.loaded_at,
-    row_number() OVER (
-        PARTITION BY coalesce(r.registry_la_code, lower(f.local_authority), r.report_id)
-        ORDER BY f.inspection_start DESC NULLS LAST, r.published DESC NULLS LAST, r.loaded_at DESC
-    ) = 1 AS is_latest
-FROM corpus.reports AS r
-LEFT JOIN corpus.facts AS f USING (report_id);
+-- `reports` is defined in 004, once report_areas (003) can give each report its area.
 
 CREATE OR REPLACE VIEW items AS
 SELECT i.report_id, r.file, i.section, i.subsection, i.item_no, i.page, i.text
