@@ -77,3 +77,15 @@ def test_evaluate_meets_the_bars_on_the_shared_gold(corpus_db: Path) -> None:
 def test_evaluate_fails_below_an_impossible_bar(corpus_db: Path) -> None:
     result = _cli("evaluate", "--gold", str(GOLD), "--db", str(corpus_db), "--min-f1", "0.999")
     assert result.returncode == 1
+
+
+def test_report_for_hackney_on_the_real_corpus(corpus_db: Path, tmp_path: Path) -> None:
+    page, workbook = tmp_path / "hackney.html", tmp_path / "hackney.xlsx"
+    for output in (page, workbook):
+        result = _cli("report", "--la", "Hackney", "--output", str(output), "--db", str(corpus_db))
+        assert result.returncode == 0, result.stderr
+    html = page.read_text(encoding="utf-8")
+    assert "Exclusions and suspensions" in html and "EHC plan timeliness" in html
+    assert "The rate of permanent exclusions of children and young people with SEND" in html  # evidence
+    assert "<script" not in html
+    assert "benchmark" in openpyxl.load_workbook(workbook, read_only=True).sheetnames
