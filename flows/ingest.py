@@ -7,6 +7,7 @@ task per report or per item slower than the work itself.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from sendcorpus.flows.sources import (
 )
 from sendcorpus.seeds.build_registry import REGISTRY
 from sendcorpus.warehouse.db import connect
-from sendcorpus.warehouse.load import load_report, loaded_reports, record_rejection
+from sendcorpus.warehouse.load import ReportRecord, load_report, loaded_reports, record_rejection
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
 
 
@@ -126,57 +127,77 @@ def _loaded_under_other_name(loaded: dict[str, tuple[str, str]], item: InputFile
     return known[0] if known and known[0] != item.name else None
 
 
-@task(name="text per page")
-def read_pages(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
+def _each(
+    batch: list[Work], step: Callable[[Work], None], description: str = ""
+) -> tuple[list[Work], list[Rejection]]:
+    """Apply one stage's step to each report; a report that fails is rejected and the run goes on."""
     done, rejections = [], []
-    for work in track(batch, "reading text"):
-        path = work.source.path
-        assert path is not None
+    for work in track(batch, description) if description else batch:
         try:
-            work.kind = check_file(path)
-            work.pages = read_pdf(path) if work.kind == "pdf" else read_text(path)
-        except Rejected as error:
-            rejections.append(Rejection(work.source.name, work.source.sha256, error.reason, error.detail))
-            continue
-        except PdfError as error:
-            rejections.append(Rejection(work.source.name, work.source.sha256, "corrupt", str(error)))
-            continue
-        except TextDecodeError as error:
-            rejections.append(Rejection(work.source.name, work.source.sha256, "undecodable", str(error)))
+            step(work)
+        except Exception as error:
+            reason, detail = _explain(error)
+            rejections.append(Rejection(work.source.name, work.source.sha256, reason, detail))
             continue
         done.append(work)
     return done, rejections
 
 
+def _explain(error: Exception) -> tuple[str, str]:
+    if isinstance(error, Rejected):
+        return error.reason, error.detail
+    if isinstance(error, PdfError):
+        return "corrupt", str(error)
+    if isinstance(error, TextDecodeError):
+        return "undecodable", str(error)
+    return (
+        "failed",
+        f"could not be processed ({type(error).__name__}: {error}); this is a bug, please report it",
+    )
+
+
+def _read(work: Work) -> None:
+    assert work.source.path is not None
+    work.kind = check_file(work.source.path)
+    work.pages = read_pdf(work.source.path) if work.kind == "pdf" else read_text(work.source.path)
+
+
+def _clean(work: Work) -> None:
+    work.pages = clean_pages(work.pages)
+
+
+def _segment(work: Work) -> None:
+    title, items = segment(work.pages)
+    work.parsed = ParsedReport(pages=work.pages, items=items, heading=title)
+    check_parsed(work.parsed, work.kind)
+
+
+@task(name="text per page")
+def read_pages(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
+    return _each(batch, _read, "reading text")
+
+
 @task(name="clean")
-def clean(batch: list[Work]) -> list[Work]:
-    for work in batch:
-        work.pages = clean_pages(work.pages)
-    return batch
+def clean(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
+    return _each(batch, _clean)
 
 
 @task(name="segment")
 def segment_reports(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
-    done, rejections = [], []
-    for work in batch:
-        title, items = segment(work.pages)
-        work.parsed = ParsedReport(pages=work.pages, items=items, heading=title)
-        try:
-            check_parsed(work.parsed, work.kind)
-        except Rejected as error:
-            rejections.append(Rejection(work.source.name, work.source.sha256, error.reason, error.detail))
-            continue
-        done.append(work)
-    return done, rejections
+    return _each(batch, _segment)
 
 
 @task(name="extract facts and themes")
-def extract(batch: list[Work]) -> list:
-    return build_records([(work.source, work.kind, work.parsed) for work in batch if work.parsed])
+def extract(batch: list[Work]) -> tuple[list[ReportRecord], list[Rejection]]:
+    records, failures = build_records(
+        [(work.source, work.kind, work.parsed) for work in batch if work.parsed]
+    )
+    rejections = [Rejection(name, sha, *_explain(error)) for name, sha, error in failures]
+    return records, rejections
 
 
 @task(name="load")
-def load(records: list, rejections: list[Rejection], db: Path) -> None:
+def load(records: list[ReportRecord], rejections: list[Rejection], db: Path) -> None:
     con = connect(db)
     try:
         load_local_authorities(con)
@@ -208,9 +229,17 @@ def ingest(
     )
     todo, unchanged, duplicates = plan(inputs, db, rebuild)
     read, read_rejections = read_pages(todo)
-    segmented, segment_rejections = segment_reports(clean(read))
-    records = extract(segmented)
-    rejections = fetch_rejections + duplicates + read_rejections + segment_rejections
+    cleaned, clean_rejections = clean(read)
+    segmented, segment_rejections = segment_reports(cleaned)
+    records, extract_rejections = extract(segmented)
+    rejections = (
+        fetch_rejections
+        + duplicates
+        + read_rejections
+        + clean_rejections
+        + segment_rejections
+        + extract_rejections
+    )
     load(records, rejections, db)
     return RunSummary(
         new=len(records),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument(
         "--allow-files", action="store_true", help="let the SQL read and write files on this machine"
     )
+    sql.add_argument("--timeout", type=float, default=60.0, help="stop the query after this many seconds")
 
     command("queries", _queries, "List the named queries.")
 
@@ -171,11 +173,18 @@ def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
     con = _read_only(args, allow_files=args.allow_files)
+    timer = threading.Timer(args.timeout, con.interrupt)
+    timer.start()
     try:
         frame = con.execute(args.query).pl()
+    except duckdb.InterruptException:
+        raise CommandError(
+            f"the query ran longer than {args.timeout:g} s and was stopped (see --timeout)"
+        ) from None
     except duckdb.Error as error:
         raise CommandError(_one_line(error)) from None
     finally:
+        timer.cancel()
         con.close()
     _write_output(frame, args.format, args.output)
     return 0

@@ -183,3 +183,28 @@ def test_each_run_is_recorded_by_prefect_with_a_task_run_per_stage(tmp_path: Pat
         "load",
     ]
     assert {task_run.state_name for task_run in task_runs} == {"Completed"}
+
+
+def test_a_reinspection_is_kept_beside_the_older_report_and_is_the_latest(tmp_path: Path) -> None:
+    newer = tmp_path / "hackney-area-send-inspection-2028.txt"
+    text = HACKNEY_TXT.read_text(encoding="utf-8")
+    text = text.replace(
+        "Dates of previous inspection: 27 November to 1 December 2017",
+        "Dates of previous inspection: 17 to 21 November 2025",
+    )
+    text = text.replace("Inspection dates: 17 to 21 November 2025", "Inspection dates: 6 to 10 March 2028")
+    newer.write_text(text, encoding="utf-8")
+    db = tmp_path / "reinspected.duckdb"
+    summary = ingest(db=db, sources=[HACKNEY_TXT, newer, REPORTS / "haringey.pdf"], use_registry=False)
+    assert summary.new == 3
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        "SELECT file, la_code, inspection_start, previous_inspection_start, is_latest FROM reports "
+        "WHERE local_authority = 'Hackney' ORDER BY inspection_start"
+    ).fetchall()
+    assert [(file, code, latest) for file, code, _, _, latest in rows] == [
+        (HACKNEY_TXT.name, "204", False),
+        (newer.name, "204", True),
+    ]
+    assert str(rows[1][3]) == "2025-11-17"
+    assert con.execute("SELECT count(*) FROM reports WHERE is_latest").fetchone()[0] == 2

@@ -134,6 +134,13 @@ def test_ad_hoc_sql_is_read_only_and_cannot_touch_files(corpus_db: Path, sql: st
     assert not Path("/tmp/sendcorpus-escape.csv").exists()
 
 
+def test_ad_hoc_sql_is_bounded_in_time(corpus_db: Path) -> None:
+    endless = "SELECT count(*) FROM range(1000000000000) a"
+    result = _cli("sql", endless, "--timeout", "1", "--db", str(corpus_db))
+    assert result.returncode == 1
+    assert "ran longer than 1 s and was stopped" in result.stderr
+
+
 def test_sql_with_allow_files_may_read_files(corpus_db: Path, tmp_path: Path) -> None:
     data = tmp_path / "extra.csv"
     data.write_text("a\n1\n2\n")
