@@ -225,3 +225,19 @@ def test_exports_round_trip(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> N
     assert export(frame, "md", None).splitlines()[1].startswith("| ---")
     with pytest.raises(ExportError, match="binary format"):
         export(frame, "parquet", None)
+
+
+def test_theme_benchmark_on_the_real_corpus_matches_an_independent_count(corpus_db: Path) -> None:
+    con = open_corpus(corpus_db)
+    try:
+        result = run_query(con, "theme-benchmark", {"la": "Hackney"})
+    finally:
+        con.close()
+    expected = _independent_benchmark(corpus_db, "204")
+    for row in result.iter_rows(named=True):
+        for group, (counts, size) in expected.items():
+            assert (row[f"{group}_reports"], row[f"{group}_size"]) == (counts.get(row["theme"], 0), size)
+    assert (result["region_size"][0], result["england_size"][0]) == (7, 45)  # London without Hackney
+    flags = {row["theme"]: row for row in result.iter_rows(named=True)}
+    for theme in ("exclusions_suspensions", "ehcp_timeliness"):
+        assert flags[theme]["area_weakness"] and flags[theme]["area_recommendation"]
