@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,14 +22,12 @@ if not REPORTS.is_dir():  # fail loudly: every test here is about real reports
     raise RuntimeError(f"the shared data folder is missing: expected {REPORTS} (or set SENDCORPUS_SHARED)")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Prefect state for the test session lives in a temporary folder, never in the project."""
-    home = tmp_path_factory.mktemp("prefect")
-    os.environ["SENDCORPUS_PREFECT_HOME"] = str(home)
-    os.environ["PREFECT_HOME"] = str(home)
-    settings.configure_prefect()
-    return home
+# Prefect reads its settings when first imported (test modules import the flow), so its state
+# folder and quiet logging are set here, before collection, in a folder of this session's own.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="sendcorpus-prefect-")
+os.environ["SENDCORPUS_PREFECT_HOME"] = os.environ["PREFECT_HOME"] = _PREFECT_HOME
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+settings.configure_prefect()
 
 
 @pytest.fixture(scope="session")
