@@ -108,7 +108,7 @@ class Figure:
     weeks: float | None  # durations only
     text: str  # as written, qualifier included ("up to two years")
     evidence: str  # the sentence
-    theme: str | None  # the first theme whose evidence is this sentence
+    theme: str | None  # the first theme of its sentence, or of the nearest sentence before it
 
 
 if not Doc.has_extension("themes"):
@@ -152,12 +152,20 @@ class FigureFinder:
             found = _read_figure(kind, doc[start:end], date_chars)
             if found is not None:
                 candidates.append(found)
-        themes = [(theme, evidence.strip()) for theme, evidence in (doc._.themes or [])]
-        figures = [figure for _, figure in sorted(_without_overlaps(candidates), key=lambda c: c[0].start)]
-        for figure in figures:
-            figure.theme = next((theme for theme, evidence in themes if evidence == figure.evidence), None)
-        doc._.figures = figures
+        placed = sorted(_without_overlaps(candidates), key=lambda c: c[0].start)
+        sentence_themes = doc._.sentence_themes if Doc.has_extension("sentence_themes") else []
+        for span, figure in placed:
+            figure.theme = _theme_for(span, sentence_themes)
+        doc._.figures = [figure for _, figure in placed]
         return doc
+
+
+def _theme_for(span: Span, sentence_themes: list[tuple[int, list[str]]]) -> str | None:
+    """The first theme of the figure's own sentence, else of the nearest sentence before it in the item:
+    "Most children wait too long for an autism assessment. The average wait is 18 months." """
+    sentence_start = span.sent.start if span.doc.has_annotation("SENT_START") else 0
+    earlier = [themes for start, themes in sentence_themes if start <= sentence_start and themes]
+    return earlier[-1][0] if earlier else None
 
 
 @Language.factory("send_figures")

@@ -32,6 +32,8 @@ BULLET_START = re.compile(f"^[{BULLETS}]")
 
 Doc.set_extension("section", default=None, force=True)
 Doc.set_extension("themes", default=[], force=True)
+# (first token of a sentence, themes found in it), so other components can tie things to a theme
+Doc.set_extension("sentence_themes", default=[], force=True)
 
 
 class ThemePatternError(ValueError):
@@ -129,11 +131,10 @@ class ThemeTagger:
                 vetoes.setdefault(name, []).append((start, end))
 
         found: dict[str, int] = {}  # theme -> number of the first sentence it is found in
+        in_sentence: dict[int, set[str]] = {}  # sentence number -> every theme found in it
         deferred: list[tuple[Cue, int]] = []
         for cue_no, start, end in sorted(cue_hits, key=lambda hit: hit[1]):
             cue = self.patterns.cues[cue_no]
-            if cue.theme in found and not cue.unless_themes:
-                continue
             if _vetoed(vetoes.get(cue.theme, ()), start, end) or _vetoed(vetoes.get("*", ()), start, end):
                 continue
             sentence = sentence_of[start]
@@ -144,13 +145,19 @@ class ThemeTagger:
             if cue.unless_themes:
                 deferred.append((cue, sentence))
             else:
-                found[cue.theme] = sentence
+                found.setdefault(cue.theme, sentence)
+                in_sentence.setdefault(sentence, set()).add(cue.theme)
         for cue, sentence in deferred:
             if cue.theme not in found and not any(theme in found for theme in cue.unless_themes):
                 found[cue.theme] = sentence
+                in_sentence.setdefault(sentence, set()).add(cue.theme)
         doc._.themes = [
             (theme, sentences[found[theme]].text.strip().lstrip(BULLETS).strip())
             for theme in sorted(found, key=lambda t: self.order[t])
+        ]
+        doc._.sentence_themes = [
+            (sentences[number].start, sorted(themes, key=lambda t: self.order[t]))
+            for number, themes in sorted(in_sentence.items())
         ]
         return doc
 

@@ -9,6 +9,7 @@ from spacy.tokens import Doc
 
 from sendcorpus.extract import figures as _figures  # noqa: F401  (registers "send_figures")
 from sendcorpus.extract.figures import Figure, number_value
+from sendcorpus.extract.nlp import build_nlp
 from sendcorpus.extract.parse import parse_report
 
 from conftest import HACKNEY_TXT, REPORTS
@@ -160,18 +161,20 @@ def test_number_value(text: str, value: float | None) -> None:
     assert number_value(text) == value
 
 
-def test_theme_comes_from_the_sentence_the_figure_sits_in(nlp: Language) -> None:
-    doc = nlp.make_doc("Leaders are ambitious. Families wait up to two years for an autism assessment.")
-    for name, component in nlp.pipeline:
-        doc = component(doc)
-        if name == "sentencizer":
-            doc._.themes = [
-                ("leadership_strategy", "Leaders are ambitious."),
-                ("neurodevelopmental", "Families wait up to two years for an autism assessment."),
-            ]
+def test_theme_comes_from_the_sentence_the_figure_sits_in() -> None:
+    doc = build_nlp()("Leaders are ambitious. Families wait up to two years for an autism assessment.")
     [figure] = doc._.figures
     assert figure.theme == "neurodevelopmental"
     assert figure.evidence == "Families wait up to two years for an autism assessment."
+
+
+def test_a_figure_in_a_sentence_without_a_theme_takes_the_nearest_earlier_one() -> None:
+    text = (
+        "Too many children wait for an autism assessment. Leaders are ambitious. "
+        "Speech and language therapy waits are long. The average wait is 18 months."
+    )
+    [figure] = build_nlp()(text)._.figures
+    assert figure.theme == "therapies"
 
 
 def test_no_themes_component_means_no_theme(nlp: Language) -> None:
