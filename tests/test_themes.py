@@ -16,6 +16,7 @@ from sendcorpus.extract.evaluate import (
     score_item_level,
     score_report_level,
 )
+from sendcorpus.extract.nlp import build_nlp
 from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.theme_matcher import PhraseError, compile_phrase
 from sendcorpus.extract.themes import PATTERNS, add_theme_pipes, load_patterns, theme_ids, theme_labels
@@ -206,3 +207,23 @@ def test_item_level_f1_on_the_gold(gold_scores) -> None:
     _, item_level = gold_scores
     assert not item_level.unmatched_items
     assert item_level.overall.f1 >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("sentence", "theme"),
+    [
+        ("Staff do not recognise quickly enough that children may have SEND.", "early_identification"),
+        (
+            "Leaders should ensure that children's needs are identified, assessed and met in a more "
+            "efficient and timely manner.",
+            "early_identification",
+        ),
+        (
+            "Leaders should make sure that parents and carers receive clear and reliable information "
+            "about how to access support.",
+            "information_local_offer",
+        ),
+    ],
+)
+def test_phrasings_seen_in_reports_outside_the_gold(sentence: str, theme: str) -> None:
+    assert theme in {found for found, _ in build_nlp()(sentence)._.themes}
