@@ -26,6 +26,8 @@ def read_pdf(path: Path) -> list[Page]:
         raise PdfError(f"the PDF cannot be opened ({message})") from None
     try:
         return [_read_page(document[index], index + 1) for index in range(len(document))]
+    except pdfium.PdfiumError as error:
+        raise PdfError(f"a page of the PDF cannot be read ({error})") from None
     finally:
         document.close()
 

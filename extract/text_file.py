@@ -23,10 +23,15 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    guess = from_bytes(data).best()
-    if guess is None:
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
         raise TextDecodeError("the text is not UTF-8 and its encoding could not be recognised")
-    return str(guess)
+    # English reports saved on Windows are cp1252; the detector's first guess can be a
+    # neighbouring code page ("£" read as cp1250 "Ł"), so prefer cp1252 when it fits as well
+    if any("cp1252" in match.could_be_from_charset and match.chaos <= best.chaos for match in matches):
+        return data.decode("cp1252")
+    return str(best)
 
 
 def read_text(path: Path) -> list[Page]:

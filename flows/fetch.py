@@ -3,33 +3,65 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import tempfile
+from contextlib import suppress
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from sendcorpus import __version__
 from sendcorpus.flows.sources import sha256_of
 
-USER_AGENT = f"sendcorpus/{__version__} (area SEND inspection corpus; Python httpx)"
+log = logging.getLogger(__name__)
+
 RETRY_AFTER_CAP_SECONDS = 60.0
+_BACKOFF_CAP_SECONDS = 60.0
+_CHUNK_BYTES = 64 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _user_agent() -> str:
+    """Name, version and (once pyproject has [project.urls]) where to find the project, so a server
+    operator can tell who is downloading."""
+    try:
+        urls = metadata.metadata("sendcorpus").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    homepage = next((entry.split(",", 1)[1].strip() for entry in urls if "," in entry), None)
+    contact = f"+{homepage}" if homepage else "area SEND inspection corpus"
+    return f"sendcorpus/{__version__} ({contact}; python-httpx/{httpx.__version__})"
+
+
+USER_AGENT = _user_agent()
 
 
 class FetchError(Exception):
-    """A download that failed for good; `reason` is a short code, `detail` a sentence."""
+    """A download that failed for good.
 
-    def __init__(self, reason: str, detail: str, retry_after: float | None = None) -> None:
+    `reason` is a short code (http_error, timeout, connection, checksum, too_large, truncated, bad_url),
+    `detail` a sentence for a person; str(error) is the detail.
+    """
+
+    def __init__(
+        self, reason: str, detail: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.retryable = retryable
         self.retry_after = retry_after
 
-    @property
-    def retryable(self) -> bool:
-        return self.reason in {"timeout", "connection", "server_error", "rate_limited", "truncated"}
+    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str]]:
+        return type(self), (self.reason, self.detail)  # picklable (Prefect may ship it between processes)
 
 
 def fetch_report(
@@ -41,97 +73,180 @@ def fetch_report(
     attempts: int = 4,
     backoff: float = 1.0,
     max_bytes: int = 100 * 2**20,
+    max_retry_after: float = RETRY_AFTER_CAP_SECONDS,
     client: httpx.Client | None = None,
 ) -> Path:
-    """The cached copy when it has the expected bytes, otherwise a fresh download (retried where sensible)."""
-    target = cache_dir / (f"{sha256}.pdf" if sha256 else _name_from_url(url))
-    if sha256 and target.is_file() and sha256_of(target) == sha256:
+    """The cached copy when it has the expected sha256 (no network), otherwise a fresh download.
+
+    Timeouts, connection failures, HTTP 5xx and 429 and bodies cut short are retried up to `attempts`
+    times in all, waiting `backoff`, 2×`backoff`, 4×… seconds (or the server's Retry-After, capped at
+    `max_retry_after`). Other 4xx, a wrong sha256 and an over-size body fail at once. Without a sha256
+    the file is always downloaded again: there is nothing to tell a good cached copy from a stale one.
+    """
+    expected = sha256.strip().lower() if sha256 else None
+    if expected is not None and not _SHA256.match(expected):
+        raise FetchError(
+            "checksum", f"the expected sha256 for {url} is not a 64-digit hex digest: {sha256!r}"
+        )
+    target = cache_dir / (f"{expected}.pdf" if expected else _name_from_url(url))
+    if expected and target.is_file() and sha256_of(target) == expected:
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    own_client = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT})
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        exponential = wait_exponential(multiplier=backoff, max=backoff * 16)(state)
         if isinstance(error, FetchError) and error.retry_after is not None:
-            return min(error.retry_after, RETRY_AFTER_CAP_SECONDS)
-        return exponential
+            return min(error.retry_after, max_retry_after)
+        return wait_exponential(multiplier=backoff, max=_BACKOFF_CAP_SECONDS)(state)
 
-    @retry(
-        stop=stop_after_attempt(attempts),
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        seconds = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "retrying in %.1f s (attempt %d of %d): %s", seconds, state.attempt_number, attempts, error
+        )
+
+    retrying = Retrying(
+        stop=stop_after_attempt(max(1, attempts)),
         wait=wait,
         retry=retry_if_exception(lambda error: isinstance(error, FetchError) and error.retryable),
+        before_sleep=before_sleep,
         reraise=True,
     )
-    def attempt() -> Path:
-        return _download(http, url, sha256, target, max_bytes)
-
+    http = client or httpx.Client()
     try:
-        return attempt()
+        return retrying(_download, http, url, expected, target, timeout, max_bytes)
+    except FetchError as error:
+        if not error.retryable:
+            raise
+        tries = retrying.statistics.get("attempt_number", attempts)
+        attempts_made = f"{tries} attempt{'s' if tries != 1 else ''}"
+        raise FetchError(error.reason, f"{error.detail} (gave up after {attempts_made})") from None
     finally:
-        if own_client:
+        if client is None:
             http.close()
 
 
-def _download(http: httpx.Client, url: str, sha256: str | None, target: Path, max_bytes: int) -> Path:
+def _download(
+    http: httpx.Client, url: str, sha256: str | None, target: Path, timeout: float, max_bytes: int
+) -> Path:
+    """One attempt: stream into a temporary file beside the target, check, then rename into place."""
     digest = hashlib.sha256()
-    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=".pdf")
     partial = Path(name)
     try:
-        with os.fdopen(descriptor, "wb") as handle, http.stream("GET", url) as response:
+        with (
+            os.fdopen(descriptor, "wb") as handle,
+            http.stream(
+                "GET",
+                url,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/pdf, */*;q=0.5"},
+                timeout=httpx.Timeout(timeout),
+                follow_redirects=True,
+            ) as response,
+        ):
             _check_status(response, url)
+            _check_announced_size(response, url, max_bytes)
             received = 0
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_bytes(_CHUNK_BYTES):
                 received += len(chunk)
                 if received > max_bytes:
                     raise FetchError(
-                        "too_large", f"{url} is over the {max_bytes / 2**20:.0f} MB download cap"
+                        "too_large", f"the download from {url} is over the {_size(max_bytes)} size cap"
                     )
                 digest.update(chunk)
                 handle.write(chunk)
-            expected = response.headers.get("Content-Length")
-            if expected is not None and expected.isdigit() and int(expected) != received:
-                raise FetchError(
-                    "truncated", f"the download from {url} stopped at {received} of {expected} bytes"
-                )
+            _check_complete(response, url)
+            handle.flush()
+            os.fsync(handle.fileno())
         if sha256 and digest.hexdigest() != sha256:
             raise FetchError(
                 "checksum",
-                f"{url} does not have the expected content: sha256 {digest.hexdigest()}, expected {sha256}",
+                f"the file from {url} does not have the expected content: "
+                f"expected sha256 {sha256}, got {digest.hexdigest()}",
             )
+        os.chmod(partial, 0o644)  # mkstemp makes it owner-only; a cache is readable like any download
         os.replace(partial, target)
         return target
     except httpx.TimeoutException:
-        raise FetchError("timeout", f"no answer from {url} in time") from None
+        raise FetchError("timeout", f"no response from {url} within {timeout:g} s", retryable=True) from None
     except httpx.RemoteProtocolError as error:
-        raise FetchError("truncated", f"the connection to {url} broke off mid-download ({error})") from None
+        raise FetchError(
+            "truncated", f"the connection to {url} broke off mid-download ({error})", retryable=True
+        ) from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
+        raise FetchError("bad_url", f"cannot download {url!r}: {error}") from None
+    except (httpx.TooManyRedirects, httpx.DecodingError) as error:
+        raise FetchError("http_error", f"unusable response from {url} ({error})") from None
     except httpx.TransportError as error:
-        raise FetchError("connection", f"cannot connect to {url} ({error})") from None
+        raise FetchError(
+            "connection", f"cannot connect to {url} ({type(error).__name__}: {error})", retryable=True
+        ) from None
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            partial.unlink()  # gone already when the download succeeded
 
 
 def _check_status(response: httpx.Response, url: str) -> None:
     status = response.status_code
     if status < 400:
         return
-    phrase = f"HTTP {status} {response.reason_phrase} from {url}"
+    try:
+        phrase = HTTPStatus(status).phrase  # servers spell their own phrase in any case ("NOT FOUND")
+    except ValueError:
+        phrase = response.reason_phrase
+    detail = f"HTTP {status} {phrase} from {url}"
     if status == 429:
-        raise FetchError("rate_limited", phrase, retry_after=_retry_after(response))
-    if status >= 500:
-        raise FetchError("server_error", phrase)
-    raise FetchError("http_error", phrase)
+        raise FetchError("http_error", detail, retryable=True, retry_after=_retry_after(response))
+    raise FetchError("http_error", detail, retryable=status >= 500)
+
+
+def _check_announced_size(response: httpx.Response, url: str, max_bytes: int) -> None:
+    announced = response.headers.get("Content-Length", "")
+    if announced.isdigit() and "Content-Encoding" not in response.headers and int(announced) > max_bytes:
+        raise FetchError(
+            "too_large", f"{url} is {_size(int(announced))}, over the {_size(max_bytes)} size cap"
+        )
+
+
+def _check_complete(response: httpx.Response, url: str) -> None:
+    """httpx notices most short bodies itself; this catches the rest (it counts bytes on the wire)."""
+    announced = response.headers.get("Content-Length", "")
+    received = response.num_bytes_downloaded
+    if announced.isdigit() and int(announced) != received:
+        raise FetchError(
+            "truncated",
+            f"the download from {url} stopped at {received} of {announced} bytes",
+            retryable=True,
+        )
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
+    """Retry-After in seconds, or as an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
         return None
+    with suppress(ValueError):
+        return max(0.0, float(value))
+    with suppress(TypeError, ValueError, IndexError):
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
 
 
 def _name_from_url(url: str) -> str:
-    tail = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "report"
-    return tail if tail.lower().endswith(".pdf") else f"{tail}.pdf"
+    """A readable cache name from the URL's last segment, made unique by a hash of the whole URL."""
+    tail = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", tail.removesuffix(".pdf").removesuffix(".PDF")).strip(".-")
+    key = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return f"{stem[:80] or 'report'}-{key}.pdf"
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:.1f} MB"
+    if n_bytes >= 2**10:
+        return f"{n_bytes / 2**10:.1f} KB"
+    return f"{n_bytes} bytes"

@@ -39,3 +39,9 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = ingest(db=db, sources=[REPORTS, HACKNEY_TXT], use_registry=False)
     assert summary.new == 45, summary.rejections
     return db
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1 only: no traffic to any other address."""
+    return ("127.0.0.1", 0)
