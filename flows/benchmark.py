@@ -10,10 +10,9 @@ from typing import TypeVar
 
 from sendcorpus.extract.clean import clean_pages
 from sendcorpus.extract.facts import extract_facts
-from sendcorpus.extract.layout import ParsedReport
 from sendcorpus.extract.nlp import annotate, build_nlp
+from sendcorpus.extract.parse import parse_pages
 from sendcorpus.extract.pdf_text import read_pdf
-from sendcorpus.extract.segment import segment
 from sendcorpus.settings import default_seed_reports
 
 T = TypeVar("T")
@@ -38,12 +37,8 @@ def run_benchmark(reports: Path, db: Path | None = None) -> int:
 
     cleaned, seconds = _timed(lambda: [clean_pages(doc) for doc in pages])
     print(f"clean                      {seconds:7.2f} s")
-    segmented, seconds = _timed(lambda: [segment(doc) for doc in cleaned])
+    parsed, seconds = _timed(lambda: [parse_pages(doc) for doc in cleaned])
     print(f"segment                    {seconds:7.2f} s")
-    parsed = [
-        ParsedReport(pages=doc, items=items, heading=title)
-        for doc, (title, items) in zip(cleaned, segmented, strict=True)
-    ]
     _, seconds = _timed(lambda: [extract_facts(report) for report in parsed])
     print(f"facts                      {seconds:7.2f} s")
 

@@ -15,9 +15,9 @@ from prefect import flow, task
 
 from sendcorpus.extract.clean import clean_pages
 from sendcorpus.extract.layout import Page, ParsedReport
-from sendcorpus.extract.pdf_text import PdfError, read_pdf
-from sendcorpus.extract.segment import segment
-from sendcorpus.extract.text_file import TextDecodeError, read_text
+from sendcorpus.extract.parse import parse_pages, read_file_pages
+from sendcorpus.extract.pdf_text import PdfError
+from sendcorpus.extract.text_file import TextDecodeError
 from sendcorpus.extract.validate import Rejected, check_file, check_parsed
 from sendcorpus.flows.fetch import FetchError, fetch_report
 from sendcorpus.flows.progress import track
@@ -159,7 +159,7 @@ def _explain(error: Exception) -> tuple[str, str]:
 def _read(work: Work) -> None:
     assert work.source.path is not None
     work.kind = check_file(work.source.path)
-    work.pages = read_pdf(work.source.path) if work.kind == "pdf" else read_text(work.source.path)
+    work.pages = read_file_pages(work.source.path, work.kind)
 
 
 def _clean(work: Work) -> None:
@@ -167,8 +167,7 @@ def _clean(work: Work) -> None:
 
 
 def _segment(work: Work) -> None:
-    title, items = segment(work.pages)
-    work.parsed = ParsedReport(pages=work.pages, items=items, heading=title)
+    work.parsed = parse_pages(work.pages)
     check_parsed(work.parsed, work.kind)
 
 
