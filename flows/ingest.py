@@ -60,13 +60,16 @@ class RunSummary:
     unchanged: int = 0
     duplicate: int = 0
     rejected: int = 0
+    failed: int = 0
     seconds: float = 0.0
     rejections: list[Rejection] = field(default_factory=list)
+    flow_run_id: str | None = None
 
     def line(self) -> str:
+        failed = f", {self.failed} failed" if self.failed else ""
         return (
             f"ingest: {self.new} new, {self.unchanged} unchanged, {self.duplicate} duplicate, "
-            f"{self.rejected} rejected in {self.seconds:.1f} s"
+            f"{self.rejected} rejected{failed} in {self.seconds:.1f} s"
         )
 
 
@@ -220,12 +223,17 @@ def ingest(
     mirror: Path | None = None,
     cache: Path | None = None,
     rebuild: bool = False,
+    inputs: list[InputFile] | None = None,
 ) -> RunSummary:
-    """Ingest area SEND reports into the DuckDB corpus at `db`; unchanged files are skipped."""
+    """Ingest area SEND reports into the DuckDB corpus at `db`; unchanged files are skipped.
+
+    `inputs` are extra ready inputs (a local path, provenance filled in) appended to those found
+    from `sources` and the registry."""
     started = time.perf_counter()
-    inputs, fetch_rejections = resolve_inputs(
+    resolved, fetch_rejections = resolve_inputs(
         list(sources or []), registry if use_registry else None, mirror, cache or db.parent / "cache"
     )
+    inputs = resolved + list(inputs or [])
     todo, unchanged, duplicates = plan(inputs, db, rebuild)
     read, read_rejections = read_pages(todo)
     cleaned, clean_rejections = clean(read)
@@ -240,11 +248,21 @@ def ingest(
         + extract_rejections
     )
     load(records, rejections, db)
+    failed = sum(rejection.reason == "failed" for rejection in rejections)
     return RunSummary(
         new=len(records),
         unchanged=unchanged,
         duplicate=len(duplicates),
-        rejected=len(rejections) - len(duplicates),
+        rejected=len(rejections) - len(duplicates) - failed,
+        failed=failed,
         seconds=time.perf_counter() - started,
         rejections=rejections,
+        flow_run_id=_flow_run_id(),
     )
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    run_id = flow_run.id
+    return str(run_id) if run_id else None

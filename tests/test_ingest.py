@@ -208,3 +208,27 @@ def test_a_reinspection_is_kept_beside_the_older_report_and_is_the_latest(tmp_pa
     ]
     assert str(rows[1][3]) == "2025-11-17"
     assert con.execute("SELECT count(*) FROM reports WHERE is_latest").fetchone()[0] == 2
+
+
+def test_ready_inputs_are_ingested_with_their_provenance_and_the_run_id(tmp_path: Path) -> None:
+    from datetime import date
+
+    from sendcorpus.flows.sources import InputFile
+
+    copy = tmp_path / "rutland-2023.pdf"
+    shutil.copy(REPORTS / "rutland.pdf", copy)
+    extra = InputFile(
+        name=copy.name,
+        path=copy,
+        url="https://files.example.org/rutland-2023.pdf",
+        published=date(2023, 7, 1),
+        la_code="857",
+    )
+    db = tmp_path / "inputs.duckdb"
+    summary = ingest(db=db, use_registry=False, inputs=[extra])
+    assert (summary.new, summary.rejected, summary.failed) == (1, 0, 0)
+    assert summary.flow_run_id and len(summary.flow_run_id) == 36
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(
+        "SELECT file, source_url, published, registry_la_code FROM corpus.reports"
+    ).fetchall() == [(copy.name, extra.url, extra.published, "857")]
