@@ -1,4 +1,4 @@
-"""Ingest at scale: planning without Prefect, chunks, the process pool, isolation per report, the index marker."""
+"""Ingest at scale: planning without Prefect, chunks, the pool, isolation per report, the index marker."""
 
 from __future__ import annotations
 
@@ -196,7 +196,7 @@ def test_the_writer_waits_for_a_reader_a_bounded_time_and_says_the_file_is_held(
         time.sleep(1.0)
         monkeypatch.setattr("sendcorpus.flows.ingest.WRITE_WAIT_SECONDS", 1.5)
         started = time.monotonic()
-        with pytest.raises(DatabaseHeld, match="held by another process.*chunks already loaded are kept"):
+        with pytest.raises(DatabaseHeld, match=r"held by another process.*chunks already loaded are kept"):
             _writer(db)
         assert 1.4 < time.monotonic() - started < 20
     finally:
