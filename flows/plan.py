@@ -173,12 +173,12 @@ def _storable(name: str) -> str:
     return name
 
 
-def summary_if_nothing_to_do(
+def plan_before_flow(
     db: Path, sources: list[Path], registry: Path | None, mirror: Path | None, rebuild: bool
-) -> RunSummary | None:
-    """The run's summary when the plan finds nothing to do (no flow, no server, no spaCy), else None."""
+) -> tuple[Plan, RunSummary | None]:
+    """The plan, and the run's summary when it finds nothing to do (then no flow needs to run)."""
     started = time.perf_counter()
     plan = Planner(read_corpus_state(db), rebuild).add(list_inputs(sources, registry, mirror))
     if not plan.nothing_to_do:
-        return None
-    return summarise(0, plan.unchanged, plan.rejections, time.perf_counter() - started, None)
+        return plan, None
+    return plan, summarise(0, plan.unchanged, plan.rejections, time.perf_counter() - started, None)
