@@ -170,14 +170,14 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
     rejections = [r for r in plan.rejections if r not in plan.to_record]
     to_record = list(plan.to_record)
     if not chunks and (to_record or plan.migrate):
-        rejections += load(quote([]), quote(to_record), plan.replace_ids, db, first=True)[1]
+        rejections += load(quote([]), quote(to_record), quote(plan.replace_ids), db, first=True)[1]
         to_record = []
     first = True
     distributed = not isinstance(get_run_context().task_runner, ThreadPoolTaskRunner)
     # on Dask the chunk task is the unit of parallelism; here a process pool serves two chunks at once
     in_flight = workers if distributed else min(2, workers)
     new = 0
-    with Analyser(workers) as analyser, RunProgress(len(plan.todo)) as progress:
+    with Analyser(1 if distributed else workers) as analyser, RunProgress(len(plan.todo)) as progress:
         pending: deque[PrefectFuture[list[Result]]] = deque()
 
         def submit_next() -> None:
@@ -192,7 +192,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
             results = pending.popleft().result()
             submit_next()
             loaded, chunk_rejections = load(
-                quote(results), quote(to_record), plan.replace_ids, db, first=first
+                quote(results), quote(to_record), quote(plan.replace_ids), db, first=first
             )
             to_record, first = [], False
             new += loaded
