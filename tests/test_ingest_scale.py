@@ -271,3 +271,40 @@ def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
     ):
         assert label in out, out
     assert "ingest: 3 new, 0 unchanged, 0 duplicate, 0 rejected" in out
+
+
+def test_planning_rejects_a_local_file_whose_manifest_row_gives_another_sha256(tmp_path: Path) -> None:
+    from sendcorpus.flows.plan import Planner, list_inputs
+    from sendcorpus.warehouse.load import EMPTY_STATE
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("rutland.pdf", "bury.pdf"):
+        shutil.copy(REPORTS / name, inbox / name)
+    bury_sha = cached_sha256(REPORTS / "bury.pdf")
+    (inbox / "manifest.csv").write_text(
+        "file,source_url,published,sha256,la_code\n"
+        f"rutland.pdf,https://files.example.org/rutland,2023-07-01,{bury_sha},857\n"
+        f"bury.pdf,https://files.example.org/bury,2024-04-01,{bury_sha},351\n"
+    )
+    plan = Planner(EMPTY_STATE, rebuild=False).add(list_inputs([inbox], None, None))
+    assert [item.name for item in plan.todo] == ["bury.pdf"]
+    assert [(r.file, r.reason) for r in plan.rejections] == [("rutland.pdf", "checksum")]
+    assert "not loaded as that report" in plan.rejections[0].detail
+    assert plan.to_record == plan.rejections
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
+def test_planning_rejects_an_unreadable_file_and_plans_the_rest(tmp_path: Path) -> None:
+    from sendcorpus.flows.plan import Planner, list_inputs
+    from sendcorpus.warehouse.load import EMPTY_STATE
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(REPORTS / "rutland.pdf", inbox / "rutland.pdf")
+    locked = inbox / "locked.pdf"
+    shutil.copy(REPORTS / "bury.pdf", locked)
+    locked.chmod(0)
+    plan = Planner(EMPTY_STATE, rebuild=False).add(list_inputs([inbox], None, None))
+    assert [item.name for item in plan.todo] == ["rutland.pdf"]
+    assert [(r.file, r.reason) for r in plan.rejections] == [("locked.pdf", "unreadable")]
