@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     benchmark.add_argument(
         "--kill-at", type=_fraction, help="with --scale: also SIGKILL a run at this share done, then re-run"
     )
+    benchmark.add_argument(
+        "--compare-runners",
+        action="store_true",
+        help="with --scale: also time the analysis on concurrent.futures and on Prefect's process pool",
+    )
 
     schedule = command("schedule", _schedule, "Serve the ingest flow on a cron schedule (Europe/London).")
     schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
@@ -295,7 +300,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     from sendcorpus.flows.benchmark import run_benchmark, run_scale_benchmark
 
     if args.scale:
-        return run_scale_benchmark(args.scale, args.reports, args.workers, args.kill_at)
+        return run_scale_benchmark(args.scale, args.reports, args.workers, args.kill_at, args.compare_runners)
     return run_benchmark(args.reports, args.db)
 
 

@@ -254,7 +254,8 @@ def test_workers_and_chunk_size_must_be_positive_whole_numbers(tmp_path: Path) -
 @pytest.mark.slow
 def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
     # five Prefect runs (trivial flow, ingest, kill, re-runs): minutes on a busy machine
-    result = _cli("benchmark", "--scale", "3", "--workers", "2", "--kill-at", "0.5", timeout=900)
+    args = ("benchmark", "--scale", "3", "--workers", "2", "--kill-at", "0.5", "--compare-runners")
+    result = _cli(*args, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "reports (synthetic, distinct bytes)          3" in out
@@ -268,9 +269,12 @@ def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
         '`sendcorpus sql "select 1"`',
         "(ingest - trivial flow) / raw floor",
         "(killed + re-run) / uninterrupted",
+        "analysis on concurrent.futures",
+        "analysis on Prefect ProcessPoolTaskRunner",
     ):
         assert label in out, out
     assert "ingest: 3 new, 0 unchanged, 0 duplicate, 0 rejected" in out
+    assert "failed" not in out
 
 
 def test_planning_rejects_a_local_file_whose_manifest_row_gives_another_sha256(tmp_path: Path) -> None:
