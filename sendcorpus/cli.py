@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -76,7 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument(
         "--allow-files", action="store_true", help="let the SQL read and write files on this machine"
     )
-    sql.add_argument("--timeout", type=float, default=60.0, help="stop the query after this many seconds")
+    sql.add_argument(
+        "--timeout", type=_positive_number, default=60.0, help="stop the query after this many seconds"
+    )
+    sql.add_argument(
+        "--memory-limit",
+        type=_positive_number,
+        default=2.0,
+        metavar="GB",
+        help="stop the query when it needs more memory than this (default 2)",
+    )
 
     command("queries", _queries, "List the named queries.")
 
@@ -172,22 +182,65 @@ def _write_output(frame, fmt: str, output: Path | None) -> None:  # type: ignore
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    con = _read_only(args, allow_files=args.allow_files)
-    timer = threading.Timer(args.timeout, con.interrupt)
-    timer.start()
+    from sendcorpus.warehouse.sandbox import SqlRefused, check_read_only, limit_resources
+
+    con = _read_only(args, allow_files=True)
+    try:
+        check_read_only(con, args.query)
+        limit_resources(con, args.memory_limit, allow_files=args.allow_files)
+    except SqlRefused as error:
+        con.close()
+        raise CommandError(str(error)) from None
+    stop = _Watchdog(con, args.timeout)
     try:
         frame = con.execute(args.query).pl()
     except duckdb.InterruptException:
+        raise CommandError(stop.message) from None
+    except (duckdb.OutOfMemoryException, MemoryError):
         raise CommandError(
-            f"the query ran longer than {args.timeout:g} s and was stopped (see --timeout)"
+            f"the query needed more than {args.memory_limit:g} GB of memory and was stopped "
+            "(see --memory-limit)"
         ) from None
     except duckdb.Error as error:
         raise CommandError(_one_line(error)) from None
     finally:
-        timer.cancel()
+        stop.cancel()
         con.close()
     _write_output(frame, args.format, args.output)
     return 0
+
+
+class _Watchdog:
+    """Interrupt the query at the timeout; if DuckDB cannot stop it (one expression that does not
+    check for interrupts, such as a huge repeat()), end the process: the connection only reads."""
+
+    GRACE_SECONDS = 3.0
+
+    def __init__(self, con, timeout: float) -> None:  # type: ignore[no-untyped-def]
+        self.message = f"the query ran longer than {timeout:g} s and was stopped (see --timeout)"
+        self._soft = threading.Timer(timeout, con.interrupt)
+        self._hard = threading.Timer(timeout + self.GRACE_SECONDS, self._exit)
+        for timer in (self._soft, self._hard):
+            timer.daemon = True
+            timer.start()
+
+    def _exit(self) -> None:
+        print(f"sendcorpus: {self.message}", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    def cancel(self) -> None:
+        self._soft.cancel()
+        self._hard.cancel()
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
 
 
 def _queries(args: argparse.Namespace) -> int:
