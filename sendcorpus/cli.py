@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--wait", action="store_true", help="wait for another running ingest instead of failing"
     )
+    ingest.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="processes that read and analyse reports (default: one per core)",
+    )
+    ingest.add_argument(
+        "--chunk-size", type=_positive_int, default=40, help="reports analysed and committed together"
+    )
 
     sql = command("sql", _sql, "Run ad-hoc SQL on a read-only connection.")
     sql.add_argument("query")
@@ -141,20 +149,43 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    settings.configure_prefect()
-    from sendcorpus.flows.ingest import ingest
+    from sendcorpus.flows.plan import summary_if_nothing_to_do
+    from sendcorpus.seeds.build_registry import REGISTRY
 
     sources = list(args.source)
     if not args.no_registry and not sources:
         sources = settings.default_seed_reports()
-    return ingest(
-        db=args.db,
-        sources=sources,
-        use_registry=not args.no_registry,
-        mirror=args.mirror,
-        cache=args.cache,
-        rebuild=args.rebuild,
-    )
+    registry = None if args.no_registry else REGISTRY
+    # planned before Prefect: with nothing to do, no server starts and spaCy is not loaded
+    summary = summary_if_nothing_to_do(args.db, sources, registry, args.mirror, args.rebuild)
+    if summary is not None:
+        return summary
+    settings.configure_prefect()
+    from sendcorpus.flows.ingest import DatabaseHeld, ingest
+
+    try:
+        return ingest(
+            db=args.db,
+            sources=sources,
+            use_registry=not args.no_registry,
+            mirror=args.mirror,
+            cache=args.cache,
+            rebuild=args.rebuild,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+        )
+    except DatabaseHeld as error:
+        raise CommandError(str(error)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ignore[no-untyped-def]
