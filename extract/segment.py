@@ -2,7 +2,9 @@
 
 An item is one top-level bullet or paragraph. A lead-in sentence and its sub-bullets are one
 item, a paragraph indented under a bullet belongs to that bullet, a paragraph broken by a page
-continues, and each row of a priority-action table is one item without its "responsible body" cell.
+continues, and each row of a priority-action table is one item without its "responsible body" cell, even
+when a page break cuts the row (the body cell is repeated on the next page; the row goes on when that cell
+or the row's text was left unfinished).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class _State:
     margin: float | None = None
     in_table: bool = False
     body_cell_seen: bool = False
-    body_cell: str = ""  # the "responsible body" cell of the current table row, as read so far
+    body_cell_end: str = ""  # the last line of the current row's "responsible body" cell
     cell_opens_page: bool = False  # the current body cell is the first thing on its page
     row_broken: bool = False  # ... and carries the body cell of the page before on
     last_page: int | None = None
@@ -142,15 +144,13 @@ def _add_line(state: _State, line: Line) -> None:
     page_turned = state.last_page is not None and line.page != state.last_page
     state.last_page = line.page
     if TABLE_HEADER.match(line.text):
-        state.in_table, state.body_cell_seen, state.body_cell = True, False, ""
+        state.in_table, state.body_cell_seen, state.body_cell_end = True, False, ""
         return
     if state.in_table and _in_body_column(state, line):
         if line.gap_before:  # a new cell, or the rest of one cut off by the page break
             state.cell_opens_page = page_turned
-            state.row_broken = page_turned and bool(_OPEN_ENDING.search(state.body_cell))
-            state.body_cell = line.text
-        else:
-            state.body_cell = f"{state.body_cell} {line.text}"
+            state.row_broken = page_turned and bool(_OPEN_ENDING.search(state.body_cell_end))
+        state.body_cell_end = line.text
         state.body_cell_seen = True
         return
     current = state.current
