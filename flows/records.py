@@ -69,6 +69,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
                 **key,
                 "figure_no": number,
                 "kind": figure.kind,
+                "duration_kind": figure.duration_kind,
                 "value": figure.value,
                 "unit": figure.unit,
                 "weeks": figure.weeks,

@@ -71,6 +71,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "item_no": pl.Int32,
         "figure_no": pl.Int32,
         "kind": pl.String,
+        "duration_kind": pl.String,
         "value": pl.Float64,
         "unit": pl.String,
         "weeks": pl.Float64,
