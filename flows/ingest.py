@@ -33,6 +33,7 @@ from sendcorpus.flows.sources import (
 from sendcorpus.seeds.build_registry import REGISTRY
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import ReportRecord, load_report, loaded_reports, record_rejection
+from sendcorpus.warehouse.official_stats import load_defaults as load_official_statistics
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
 
 
@@ -200,6 +201,7 @@ def load(records: list[ReportRecord], rejections: list[Rejection], db: Path) -> 
     con = connect(db)
     try:
         load_local_authorities(con)
+        load_official_statistics(con)
         load_themes(con)
         for record in track(records, "loading"):
             load_report(con, record)
