@@ -131,8 +131,8 @@ def terminal_table(df: pl.DataFrame, width: int | None = None) -> str:
     cells = [[_one_line(_plain(value)) for value in row] for row in shown.iter_rows()]
     widths = _fit_widths(df.columns, cells, width)
     if widths is None:
-        return _records(shown, width) + "\n" + note
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, caption=note, caption_justify="left")
+        return _records(shown, width) + "\n" + textwrap.fill(note, width)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     numeric = [dtype.is_numeric() for dtype in df.dtypes]
     for name, is_number, column_width in zip(df.columns, numeric, widths, strict=True):
         table.add_column(
@@ -146,7 +146,7 @@ def terminal_table(df: pl.DataFrame, width: int | None = None) -> str:
         table.add_row(*row)
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(table)
-    return console.export_text().rstrip()
+    return console.export_text().rstrip() + "\n" + textwrap.fill(note, width)
 
 
 def _fit_widths(names: Sequence[str], cells: list[list[str]], width: int) -> list[int] | None:

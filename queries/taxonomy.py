@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import polars as pl
 import yaml
 
@@ -23,3 +25,17 @@ def taxonomy() -> pl.DataFrame:
         ],
         schema={"id": pl.String, "label": pl.String, "definition": pl.String, "excludes": pl.String},
     )
+
+
+def taxonomy_text(width: int) -> str:
+    """The taxonomy for a terminal: id and label on one line, the definition wrapped under it."""
+    blocks = []
+    for theme in taxonomy().iter_rows(named=True):
+        lines = [f"{theme['id']}  {theme['label']}"]
+        lines += textwrap.wrap(theme["definition"], width, initial_indent="    ", subsequent_indent="    ")
+        if theme["excludes"]:
+            lines += textwrap.wrap(
+                f"Excludes: {theme['excludes']}", width, initial_indent="    ", subsequent_indent="    "
+            )
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks) + f"\n{len(blocks)} themes"

@@ -182,7 +182,7 @@ def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  #
     except ExportError as error:
         raise CommandError(str(error)) from None
     if text is not None:
-        print(text)
+        print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in a newline: no blank row
     elif output is not None:
         print(f"wrote {output}", file=sys.stderr)
 
@@ -264,13 +264,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _themes(args: argparse.Namespace) -> int:
-    from sendcorpus.queries.export import ExportError, render
-    from sendcorpus.queries.taxonomy import taxonomy
+    from sendcorpus.queries.export import terminal_width
+    from sendcorpus.queries.taxonomy import taxonomy_text
 
-    try:
-        print(render(taxonomy(), "table"))
-    except ExportError as error:
-        raise CommandError(str(error)) from None
+    print(taxonomy_text(terminal_width()))
     return 0
 
 
