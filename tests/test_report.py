@@ -9,9 +9,11 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 
 from sendcorpus.queries.report import write_report
+from sendcorpus.settings import shared_dir
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.official_stats import load_defaults
 from sendcorpus.warehouse.reference import UnknownAuthority
@@ -161,3 +163,41 @@ def test_page_renders_in_headless_chromium(reports: dict[str, Path], tmp_path: P
     width, height = struct.unpack(">II", screenshot.read_bytes()[16:24])
     assert (width, height) == (1280, 3000)
     assert screenshot.stat().st_size > 100_000  # a page of text, tables and charts, not a blank one
+
+
+def _published_2024() -> tuple[float, float, float]:
+    """Hackney, London and England in 2024, straight from the shared SEN2 file."""
+    published = pl.read_csv(
+        shared_dir() / "reference" / "ehcp_timeliness_20_week.csv", infer_schema=False
+    ).filter((pl.col("time_period") == "2024") & (pl.col("breakdown") == "All EHC plans issued"))
+    hackney = published.filter(pl.col("new_la_code") == "E09000012")
+    london = published.filter(
+        (pl.col("geographic_level") == "Regional") & (pl.col("region_code") == hackney["region_code"][0])
+    )
+    england = published.filter(pl.col("geographic_level") == "National")
+    return tuple(  # type: ignore[return-value]
+        float(frame["pc_plans_issued_within_20_weeks"][0]) for frame in (hackney, london, england)
+    )
+
+
+def test_html_and_workbook_carry_the_official_figures(reports: dict[str, Path]) -> None:
+    hackney, london, england = _published_2024()
+    assert (hackney, england) == (40.0, 45.9)
+    page = reports["html"].read_text(encoding="utf-8")
+    row = re.search(r"<tr><td>Plans within 20 weeks %</td>.*?</tr>", page)
+    assert row, "the timeliness row is in the official figures table"
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))
+    assert cells[2] == f"{hackney:.1f}%" and cells[5] == f"{london:.1f}%" and cells[7] == f"{england:.1f}%"
+    assert "7 of England's 153 local areas have a report in the corpus" in page
+    assert "without a report: " in page and "Southwark" in page
+    assert page.count('<figure class="trend">') == 2
+
+    sheet = openpyxl.load_workbook(reports["xlsx"])["official_figures"]
+    rows = list(sheet.iter_rows(values_only=True))
+    headings = rows[0]
+    timeliness = next(
+        r for r in rows[1:] if r[0] == "ehcp_timeliness" and r[headings.index("Period")] == "2024"
+    )
+    assert timeliness[headings.index("Area value")] == hackney
+    assert timeliness[headings.index("Region value")] == london
+    assert timeliness[headings.index("England value")] == england
