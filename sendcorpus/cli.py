@@ -14,6 +14,7 @@ from sendcorpus import __version__, settings
 
 FORMATS = ["table", "csv", "json", "parquet", "xlsx", "md", "html"]
 READ_WAIT_SECONDS = 30.0
+HUMAN_FORMATS = ("table", "md", "html", "xlsx")  # shown as titled blocks; csv/json/parquet keep one table
 
 
 class CommandError(Exception):
@@ -112,6 +113,23 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--la", required=True)
     report.add_argument("--output", type=Path, required=True)
 
+    command("themes", _themes, "List the theme taxonomy: id, label and definition.")
+
+    reference = command(
+        "reference", _reference, "Show the official statistics loaded, or load newer published CSVs."
+    )
+    reference.add_argument(
+        "--load",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="a published CSV (EHC plan timeliness, exclusions by SEN, local_authorities.csv); repeatable",
+    )
+    reference.add_argument(
+        "--defaults", action="store_true", help="reload every file from ../shared/reference"
+    )
+
     evaluate = command("evaluate", _evaluate, "Score the corpus against hand-checked gold files.")
     evaluate.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
     evaluate.add_argument("--min-f1", type=float)
@@ -197,15 +215,15 @@ def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ig
         raise CommandError(str(error)) from None
 
 
-def _write_output(frame, fmt: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
-    from sendcorpus.queries.export import ExportError, export
+def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  # type: ignore[no-untyped-def]
+    from sendcorpus.queries.export import ExportError, export, export_blocks
 
     try:
-        text = export(frame, fmt, output)
+        text = export_blocks(blocks, fmt, output, raw=frame) if blocks else export(frame, fmt, output)
     except ExportError as error:
         raise CommandError(str(error)) from None
     if text is not None:
-        print(text)
+        print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in a newline: no blank row
     elif output is not None:
         print(f"wrote {output}", file=sys.stderr)
 
@@ -284,6 +302,7 @@ def _queries(args: argparse.Namespace) -> int:
 
 def _query(args: argparse.Namespace) -> int:
     from sendcorpus.queries.catalog import QueryError, run_query
+    from sendcorpus.queries.present import present
     from sendcorpus.warehouse.reference import UnknownAuthority
 
     params = {
@@ -301,11 +320,12 @@ def _query(args: argparse.Namespace) -> int:
     con = _read_only(args)
     try:
         frame = run_query(con, args.name, params)
+        blocks = present(con, args.name, frame, params) if args.format in HUMAN_FORMATS else None
     except (QueryError, UnknownAuthority) as error:
         raise CommandError(str(error)) from None
     finally:
         con.close()
-    _write_output(frame, args.format, args.output)
+    _write_output(frame, args.format, args.output, blocks)
     return 0
 
 
@@ -324,6 +344,54 @@ def _report(args: argparse.Namespace) -> int:
     finally:
         con.close()
     print(f"wrote {path}")
+    return 0
+
+
+def _themes(args: argparse.Namespace) -> int:
+    from sendcorpus.queries.export import terminal_width
+    from sendcorpus.queries.taxonomy import taxonomy_text
+
+    print(taxonomy_text(terminal_width()))
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from sendcorpus.flows.lock import IngestLock, LockBusy
+    from sendcorpus.queries.export import render
+    from sendcorpus.warehouse import official_stats
+    from sendcorpus.warehouse.db import DatabaseBusy, connect
+
+    files = list(args.load)
+    if args.defaults:
+        folder = official_stats.default_folder()
+        files += [folder / dataset.default_file for dataset in official_stats.DATASETS]
+    if not files:
+        con = _read_only(args)
+        try:
+            loaded = official_stats.loaded_sources(con)
+        finally:
+            con.close()
+        if loaded.is_empty():
+            print("no official statistics are loaded: run `sendcorpus reference --defaults` or --load CSV")
+        else:
+            print(render(loaded, "table"))
+        return 0
+    try:
+        for path in files:  # every file is checked before any is loaded
+            official_stats.read_published(path)
+    except official_stats.OfficialStatsError as error:
+        raise CommandError(str(error)) from None
+    try:
+        with IngestLock(args.db, wait=False):
+            con = connect(args.db)
+            try:
+                for path in files:
+                    done = official_stats.load_file(con, path)
+                    print(f"loaded {done.dataset}: {done.rows} rows, {done.release} ({done.file})")
+            finally:
+                con.close()
+    except (LockBusy, DatabaseBusy) as error:
+        raise CommandError(str(error)) from None
     return 0
 
 
