@@ -77,6 +77,7 @@ class Discovery:
     other_publications: int = 0  # children's services and other reports on the same pages, never fetched
     failures: list[str] = field(default_factory=list)  # one sentence per provider or page that failed
     requests: int = 0
+    unreachable: str | None = None  # why the site could not be reached at all
 
 
 def search_url(site: str, start: int, rows: int = RESULTS_PER_PAGE) -> str:

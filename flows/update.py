@@ -141,7 +141,12 @@ def download_all(
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_publications(client: PoliteClient) -> Discovery:
-    return discover(client)
+    """An unreachable site is an expected outcome, returned rather than raised: Prefect would log a
+    raised error with its traceback, and the command promises one line."""
+    try:
+        return discover(client)
+    except SiteUnreachable as error:
+        return Discovery(unreachable=str(error), requests=client.requests)
 
 
 @task(name="download", cache_policy=NO_CACHE)
@@ -166,10 +171,9 @@ def update(
     flow_run_id = prefect.runtime.flow_run.id
     summary = UpdateSummary(run_id=new_run_id(), flow_run_id=str(flow_run_id) if flow_run_id else None)
     with PoliteClient(site, Politeness(delay=delay, max_pages=max_pages)) as client:
-        try:
-            discovery = discover_publications(quote(client))
-        except SiteUnreachable as error:
-            return Failed(message=str(error))  # type: ignore[return-value]
+        discovery = discover_publications(quote(client))
+        if discovery.unreachable:
+            return Failed(message=discovery.unreachable)  # type: ignore[return-value]
         if discovery.providers == 0 and discovery.failures:
             return Failed(message=f"no providers found on {site}: {discovery.failures[0]}")  # type: ignore[return-value]
         summary.providers, summary.failures = discovery.providers, list(discovery.failures)

@@ -318,7 +318,13 @@ def _check_update_args(args: argparse.Namespace) -> None:
 
 
 def _update(args: argparse.Namespace) -> int:
+    from sendcorpus.flows.http import SiteUnreachable, probe
+
     _check_update_args(args)
+    try:
+        probe(args.site)
+    except SiteUnreachable as error:
+        raise CommandError(f"update failed: {error}") from None
     settings.configure_prefect()
     from sendcorpus.flows.update import update
 
