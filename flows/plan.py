@@ -174,11 +174,17 @@ def _storable(name: str) -> str:
 
 
 def summary_if_nothing_to_do(
-    db: Path, sources: list[Path], registry: Path | None, mirror: Path | None, rebuild: bool
+    db: Path,
+    sources: list[Path],
+    registry: Path | None,
+    mirror: Path | None,
+    rebuild: bool,
+    inputs: list[InputFile] | None = None,
 ) -> RunSummary | None:
     """The run's summary when the plan finds nothing to do (no flow, no server, no spaCy), else None."""
     started = time.perf_counter()
-    plan = Planner(read_corpus_state(db), rebuild).add(list_inputs(sources, registry, mirror))
+    planned = list_inputs(sources, registry, mirror) + list(inputs or [])
+    plan = Planner(read_corpus_state(db), rebuild).add(planned)
     if not plan.nothing_to_do:
         return None
     return summarise(0, plan.unchanged, plan.rejections, time.perf_counter() - started, None)

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sendcorpus import __version__, settings
 
@@ -138,10 +139,27 @@ def _parser() -> argparse.ArgumentParser:
     benchmark = command("benchmark", _benchmark, "Measure the speed of each stage on the corpus.")
     benchmark.add_argument("--reports", type=Path, default=settings.shared_dir() / "corpus" / "reports")
 
-    schedule = command("schedule", _schedule, "Serve the ingest flow on a cron schedule (Europe/London).")
-    schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
-    schedule.add_argument("--mirror", type=Path, default=settings.default_mirror())
+    _update_commands(command)
     return parser
+
+
+def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """`update`, `schedule` and `runs`: keeping the corpus current from Ofsted's site."""
+    update = command("update", _update, "Find new area SEND reports on Ofsted's site and ingest them.")
+    schedule = command(
+        "schedule", _schedule, "Run `update` on a cron schedule (Europe/London) with a Prefect server."
+    )
+    for sub in (update, schedule):
+        sub.add_argument("--site", default=settings.default_site(), help="reports site (env SENDCORPUS_SITE)")
+        sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default 1)")
+        sub.add_argument("--cache", type=Path, default=settings.default_cache(), help="where downloads go")
+        sub.add_argument("--max-pages", type=int, default=2000, help="cap on pages read per run")
+    schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
+    schedule.add_argument("--name", default="weekly", help="deployment name (default weekly)")
+    runs = command("runs", _runs, "List the recent ingest and update runs.")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--format", choices=FORMATS, default="table")
+    runs.add_argument("--output", type=Path)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -157,7 +175,7 @@ def _ingest(args: argparse.Namespace) -> int:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
     try:
         with IngestLock(args.db, wait=args.wait):
-            run = _run_ingest_flow(args)
+            run = _recorded(args.db, lambda: _run_ingest_flow(args))
     except LockBusy as error:
         raise CommandError(str(error)) from None
     for rejection in run.rejections:
@@ -169,13 +187,13 @@ def _ingest(args: argparse.Namespace) -> int:
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from sendcorpus.flows.plan import summary_if_nothing_to_do
     from sendcorpus.seeds.build_registry import REGISTRY
+    from sendcorpus.seeds.seed_reports import seed_inputs
 
     sources = list(args.source)
-    if not args.no_registry and not sources:
-        sources = settings.default_seed_reports()
+    seeds = seed_inputs(settings.default_seed_reports()) if not args.no_registry and not sources else []
     registry = None if args.no_registry else REGISTRY
     # planned before Prefect: with nothing to do, no server starts and spaCy is not loaded
-    summary = summary_if_nothing_to_do(args.db, sources, registry, args.mirror, args.rebuild)
+    summary = summary_if_nothing_to_do(args.db, sources, registry, args.mirror, args.rebuild, seeds)
     if summary is not None:
         return summary
     settings.configure_prefect()
@@ -189,6 +207,7 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             mirror=args.mirror,
             cache=args.cache,
             rebuild=args.rebuild,
+            inputs=seeds,
             workers=args.workers,
             chunk_size=args.chunk_size,
         )
@@ -204,6 +223,33 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
+    """Run the ingest flow and record it in `runs` (and as a Prefect artifact), failed or not."""
+    from datetime import datetime
+
+    from sendcorpus.flows.run_report import record_and_publish
+    from sendcorpus.warehouse.runs import RunRecord
+
+    record = RunRecord("ingest", datetime.now())
+    try:
+        run = run_flow()
+    except BaseException as error:
+        record.status = f"failed: {_one_line(error) or type(error).__name__}"
+        record_and_publish(db, record, [], [record.status])
+        raise
+    record.flow_run_id, record.new, record.unchanged = run.flow_run_id, run.new, run.unchanged + run.duplicate
+    record.rejected, record.failed = run.rejected, run.failed
+    record.discovered = run.new + run.unchanged + run.duplicate + run.rejected + run.failed
+    lines = [f"{r.file}: {r.reason} — {r.detail}" for r in run.rejections]
+    record_and_publish(
+        db,
+        record,
+        [line for line in lines if ": failed —" not in line],
+        [line for line in lines if ": failed —" in line],
+    )
+    return run
 
 
 def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ignore[no-untyped-def]
@@ -408,17 +454,111 @@ def _benchmark(args: argparse.Namespace) -> int:
     return run_benchmark(args.reports, args.db)
 
 
-def _schedule(args: argparse.Namespace) -> int:
-    settings.configure_prefect()
-    from sendcorpus.flows.ingest import ingest
+def _check_update_args(args: argparse.Namespace) -> None:
+    from urllib.parse import urlsplit
 
-    print(f"serving ingest on cron {args.cron!r} (Europe/London); Ctrl-C to stop", file=sys.stderr)
-    ingest.serve(
-        name="weekly-ingest",
-        cron=args.cron,
-        timezone="Europe/London",
-        parameters={"db": str(args.db), "mirror": str(args.mirror) if args.mirror else None},
+    from sendcorpus.warehouse.db import check_name
+
+    try:
+        check_name(args.db)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if urlsplit(args.site).scheme not in ("http", "https") or not urlsplit(args.site).hostname:
+        raise CommandError(f"--site must be an http(s) address, not {args.site!r}")
+    if args.delay < 0 or args.max_pages < 1:
+        raise CommandError("--delay must be 0 or more and --max-pages at least 1")
+
+
+def _update(args: argparse.Namespace) -> int:
+    from sendcorpus.flows.http import SiteUnreachable, probe
+
+    _check_update_args(args)
+    try:
+        probe(args.site)
+    except SiteUnreachable as error:
+        raise CommandError(f"update failed: {error}") from None
+    settings.configure_prefect()
+    from sendcorpus.flows.update import update
+
+    state = update(
+        db=args.db,
+        site=args.site,
+        delay=args.delay,
+        cache=args.cache,
+        max_pages=args.max_pages,
+        return_state=True,
     )
+    if not state.is_completed():
+        raise CommandError(f"update failed: {state.message}")
+    summary = state.result()
+    for line in summary.rejections:
+        print(f"  rejected {line}", file=sys.stderr)
+    for line in summary.failures:
+        print(f"  failed {line}", file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    import signal
+
+    _check_update_args(args)
+    settings.configure_prefect()
+    # Until Prefect's runner installs its own handler, SIGTERM must unwind like Ctrl-C so the server stops.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    from sendcorpus.flows.prefect_server import ServerFailed, prefect_server
+
+    try:
+        with prefect_server(Path(os.environ["PREFECT_HOME"])) as api_url:
+            _serve(args, api_url)
+    except ServerFailed as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
+def _serve(args: argparse.Namespace, api_url: str) -> None:
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    from sendcorpus.flows.update import update
+
+    try:
+        cron = Cron(args.cron, timezone="Europe/London")
+    except ValueError as error:
+        raise CommandError(f"--cron: {error}") from None
+    print(
+        f"serving update/{args.name} on cron {args.cron!r} (Europe/London) against {args.site}; "
+        f"Prefect UI at {api_url.removesuffix('/api')}; Ctrl-C to stop",
+        file=sys.stderr,
+    )
+    update.serve(
+        name=args.name,
+        schedules=[cron],
+        parameters={
+            "db": str(args.db.resolve()),
+            "site": args.site,
+            "delay": args.delay,
+            "cache": str(args.cache.resolve()),
+            "max_pages": args.max_pages,
+        },
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        print_starting_message=False,
+    )
+
+
+def _runs(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from sendcorpus.warehouse.runs import recent_runs
+
+    con = _read_only(args)
+    try:
+        frame = recent_runs(con, args.limit)
+    except duckdb.CatalogException:
+        raise CommandError(f"{args.db} has no run history yet: run `sendcorpus ingest` or `update`") from None
+    finally:
+        con.close()
+    _write_output(frame, args.format, args.output)
     return 0
 
 
