@@ -79,6 +79,9 @@ def resolve_inputs(
         inputs = registry_inputs(mirror, registry) + inputs
     ready, rejections = [], []
     for item in track(inputs, "fetching"):
+        if item.rejection:
+            rejections.append(Rejection(item.name, item.sha256, *item.rejection))
+            continue
         if item.path is None:
             if not item.url:
                 rejections.append(Rejection(item.name, None, "missing", "no local copy and no URL to fetch"))
