@@ -228,12 +228,16 @@ def _starts_new_item(state: _State, current: _Draft, line: Line) -> bool:
 
 
 def _join(parts: list[str]) -> str:
-    text = ""
+    # pieces gathered in a list and joined once: adding to a growing string is quadratic in the
+    # number of lines (a hard-wrapped 2.7-million-character paragraph took 4.5 s)
+    pieces: list[str] = []
+    length, tail = 0, ""  # of the text so far: its length and last two characters
     for part in parts:
-        if not text:
-            text = part
-        elif part.startswith("\n") or (text.endswith("-") and part[:1].isalnum() and not text.endswith(" -")):
-            text = f"{text}{part}"
-        else:
-            text = f"{text} {part}"
-    return text.strip()
+        glued = part.startswith("\n") or (
+            tail.endswith("-") and part[:1].isalnum() and not tail.endswith(" -")
+        )
+        piece = f" {part}" if length and not glued else part
+        pieces.append(piece)
+        length += len(piece)
+        tail = (tail + piece)[-2:]
+    return "".join(pieces).strip()

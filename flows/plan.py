@@ -85,7 +85,9 @@ class Planner:
     def add(self, inputs: list[InputFile]) -> Plan:
         for item in inputs:
             item.name = _storable(item.name)
-            if item.path is None:
+            if item.rejection:  # found unusable while listing (unreadable, special file, bad manifest row)
+                self.reject(Rejection(item.name, item.sha256, *item.rejection))
+            elif item.path is None:
                 self._add_remote(item)
             else:
                 self._add_local(item)

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except CommandError as error:
-        print(f"sendcorpus: {error}", file=sys.stderr)
-        return 1
+        return _fail(str(error))
     except KeyboardInterrupt:
         print("sendcorpus: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except Exception as error:
+        message = _expected_failure(error, args)
+        if message is None:
+            raise  # a bug: the traceback is what is needed
+        return _fail(message)
+
+
+def _fail(message: str) -> int:
+    print(f"sendcorpus: {_one_line(message)}", file=sys.stderr)
+    return 1
+
+
+def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
+    """One line for a failure of the environment (a file, a disk, Prefect's state), None for a bug."""
+    if isinstance(error, settings.PrefectStateError):
+        return str(error)
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or error}"
+    modules = sys.modules
+    db = modules.get("sendcorpus.warehouse.db")
+    if db and isinstance(error, db.DatabaseUnusable | db.DatabaseBusy):
+        return str(error)
+    lock = modules.get("sendcorpus.flows.lock")
+    if lock and isinstance(error, lock.LockBusy | lock.LockUnavailable):
+        return str(error)
+    duckdb = modules.get("duckdb")
+    if db and duckdb and isinstance(error, duckdb.Error):
+        return db.explain(error, args.db)
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -170,11 +200,13 @@ def _ingest(args: argparse.Namespace) -> int:
         check_name(args.db)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    missing = [str(path) for path in args.source if not path.exists()]
+    missing = [str(path) for path in args.source if not path.exists() and not path.is_symlink()]
     if missing:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
+    settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
     try:
         with IngestLock(args.db, wait=args.wait):
+            _check_database(args.db)
             run = _recorded(args.db, lambda: _run_ingest_flow(args))
     except LockBusy as error:
         raise CommandError(str(error)) from None
@@ -184,10 +216,26 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_database(db: Path) -> None:
+    """Open (and migrate) the database once before the flow, so a damaged file, a full disk or an
+    unwritable folder ends in one line here rather than in the middle of a flow run."""
+    from sendcorpus.warehouse.db import check_free_space, connect
+
+    check_free_space(db)
+    connect(db).close()
+
+
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    import logging
+
     from sendcorpus.flows.plan import summary_if_nothing_to_do
     from sendcorpus.seeds.build_registry import REGISTRY
     from sendcorpus.seeds.seed_reports import seed_inputs
+
+    # the command reports a failure itself, in one line (or with a traceback when it is a bug);
+    # Prefect's own copy of every traceback would bury that line
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
     sources = list(args.source)
     seeds = seed_inputs(settings.default_seed_reports()) if not args.no_registry and not sources else []
@@ -253,21 +301,27 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
 
 
 def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ignore[no-untyped-def]
-    from sendcorpus.warehouse.db import DatabaseBusy, connect
+    from sendcorpus.warehouse.db import DatabaseBusy, DatabaseUnusable, connect
 
     try:
         return connect(args.db, read_only=True, wait_seconds=READ_WAIT_SECONDS, allow_files=allow_files)
-    except (FileNotFoundError, DatabaseBusy, ValueError) as error:
+    except (FileNotFoundError, DatabaseBusy, DatabaseUnusable, ValueError) as error:
         raise CommandError(str(error)) from None
 
 
 def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  # type: ignore[no-untyped-def]
     from sendcorpus.queries.export import ExportError, export, export_blocks
 
+    existed = output is not None and output.exists()
     try:
         text = export_blocks(blocks, fmt, output, raw=frame) if blocks else export(frame, fmt, output)
     except ExportError as error:
         raise CommandError(str(error)) from None
+    except OSError as error:
+        if output is not None and not existed:
+            with suppress(OSError):
+                output.unlink()  # a half-written file is worse than none
+        raise CommandError(f"cannot write {output}: {error.strerror or error}") from None
     if text is not None:
         print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in a newline: no blank row
     elif output is not None:
@@ -277,6 +331,7 @@ def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  #
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
+    from sendcorpus.warehouse.db import explain
     from sendcorpus.warehouse.sandbox import SqlRefused, check_read_only, limit_resources
 
     con = _read_only(args, allow_files=True)
@@ -297,7 +352,7 @@ def _sql(args: argparse.Namespace) -> int:
             "(see --memory-limit)"
         ) from None
     except duckdb.Error as error:
-        raise CommandError(_one_line(error)) from None
+        raise CommandError(explain(error, args.db) or _one_line(error)) from None
     finally:
         stop.cancel()
         con.close()
