@@ -92,5 +92,7 @@ def record_and_publish(db: Path, record: RunRecord, rejections: list[str], failu
         reports = new_reports(con, record.started)
     finally:
         con.close()
+    if record.flow_run_id is None:  # nothing ran (a no-change plan): no flow run to attach to, no Prefect
+        return
     title = f"{record.kind} run {record.run_id}: {record.status}"
     publish(run_markdown(title, reports, rejections, failures), f"{record.kind}-run", record.flow_run_id)
