@@ -180,6 +180,23 @@ def test_a_row_broken_inside_its_body_cell_continues_even_when_its_text_starts_a
     ]
 
 
+def test_a_row_whose_text_alone_goes_on_over_the_page_is_one_item() -> None:
+    """A constructed variant: the body cell ends on the first page, the row's text after a full stop."""
+    pages = _table(
+        [("body", "Testshire County Council"), ("action", "Leaders should cooperate to identify needs.")],
+        [
+            ("action", "This includes the timely issuing of EHC plans."),
+            ("body", "Testshire County Council"),
+            ("action", "Leaders should improve annual reviews."),
+        ],
+    )
+    _, items = segment(pages)
+    assert [(item.page, item.text) for item in items] == [
+        (1, "Leaders should cooperate to identify needs. This includes the timely issuing of EHC plans."),
+        (2, "Leaders should improve annual reviews."),
+    ]
+
+
 def test_a_new_row_at_the_top_of_a_page_stays_a_new_item() -> None:
     pages = _table(
         [("body", "Testshire County Council"), ("action", "Leaders should cooperate to identify needs.")],
