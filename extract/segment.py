@@ -168,6 +168,9 @@ def _add_line(state: _State, line: Line) -> None:
         else:
             state.drafts.append(_Draft(state.section, state.subsection, line.page, [text]))
         return
+    if state.in_table and page_turned and current is not None and not bullet:
+        current.parts.append(text)  # every row has a body cell: text on a new page without one goes on
+        return
     if current is None or (current.is_bullet and not current.parts):
         if current is None:
             current = _Draft(state.section, state.subsection, line.page, is_bullet=bullet)

@@ -58,6 +58,19 @@ def test_items_match_the_hand_checked_items(gold_file: Path) -> None:
         if (gold["file"], _opening(item["text"])) not in GOLD_ROW_HALVES
     )
     assert ours == expected
+    # and on the whole of the gold's text (its first 160 characters), not only the opening
+    texts = {
+        (item.section, item.page if paged else 1, _opening_words(item.text).strip()) for item in report.items
+    }
+    for item in gold["items"]:
+        if (gold["file"], _opening(item["text"])) in GOLD_ROW_HALVES:
+            continue
+        gold_text = _opening_words(item["text"]).strip()
+        page = item["page"] if paged else 1
+        assert any(
+            (section, at) == (item["section"], page) and text.startswith(gold_text)
+            for section, at, text in texts
+        ), item["text"]
 
 
 @pytest.mark.parametrize(("file", "half"), sorted(GOLD_ROW_HALVES))
@@ -155,6 +168,23 @@ def test_a_row_broken_inside_its_body_cell_continues_even_when_its_text_starts_a
         [("body", "Testshire County Council and"), ("action", "Leaders should cooperate to identify needs.")],
         [
             ("body", "NHS Testshire Integrated Care Board"),
+            ("action", "This includes the timely issuing of EHC plans."),
+            ("body", "Testshire County Council"),
+            ("action", "Leaders should improve annual reviews."),
+        ],
+    )
+    _, items = segment(pages)
+    assert [(item.page, item.text) for item in items] == [
+        (1, "Leaders should cooperate to identify needs. This includes the timely issuing of EHC plans."),
+        (2, "Leaders should improve annual reviews."),
+    ]
+
+
+def test_a_row_whose_text_alone_goes_on_over_the_page_is_one_item() -> None:
+    """A constructed variant: the body cell ends on the first page, the row's text after a full stop."""
+    pages = _table(
+        [("body", "Testshire County Council"), ("action", "Leaders should cooperate to identify needs.")],
+        [
             ("action", "This includes the timely issuing of EHC plans."),
             ("body", "Testshire County Council"),
             ("action", "Leaders should improve annual reviews."),
