@@ -26,7 +26,7 @@ def test_theme_benchmark_shows_hackneys_official_figures(corpus_db: Path) -> Non
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Reports in corpus (45 of 153 areas)" in out
-    assert "Neighbours with a report (2 of 10) ⚠ <5" in out
+    assert "⚠<5 Neighbours with a report (2 of 10)" in out
     assert "Statistical neighbours without a report: Camden, Islington" in out
     timeliness = next(line for line in out.splitlines() if line.lstrip().startswith("Plans within 20"))
     # year, Hackney, London, the neighbours' median
