@@ -265,6 +265,14 @@ def claims_block(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Block:
 
 
 def national_block(frame: pl.DataFrame) -> Block:
+    if frame.is_empty():
+        return Block(
+            "The corpus beside Ofsted's official statistics",
+            frame,
+            ["Ofsted's official figures are not loaded: run `sendcorpus reference --defaults`."],
+            sheet="national_picture",
+        )
+
     def corpus_cell(row: dict) -> str:
         return share_text(row["corpus"], row["corpus_of"], row["corpus_share_low"], row["corpus_share_high"])
 

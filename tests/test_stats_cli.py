@@ -121,6 +121,10 @@ def test_reference_shows_and_loads_published_files(corpus_db: Path, tmp_path: Pa
     assert rows["period"].cast(pl.String).to_list() == ["2025"]  # inspection year and latest are now one
     assert rows["area_value"].to_list() == [40.0]
 
+    restored = _cli("reference", "--defaults", "--db", str(db))
+    assert restored.returncode == 0, restored.stderr
+    assert "calendar years 2019–2024" in restored.stdout and "loaded la_population" in restored.stdout
+
 
 def test_a_huge_result_prints_quickly_and_bounded(corpus_db: Path) -> None:
     result = _cli(
