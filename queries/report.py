@@ -191,8 +191,11 @@ def _summary(data: ReportData, facts: dict) -> str:
 def _headline(data: ReportData) -> str:
     block = benchmark_block(data.benchmark, data.area, data.official)
     figures = headline_figures(data.official, data.area)
+    shares = block.frame.columns[2:]
     block.frame = block.frame.with_columns(
-        pl.Series("Official figure", [figures.get(theme, "") for theme in data.benchmark["theme"]])
+        # a share and its interval stay on one line: no break at spaces or after the dash
+        pl.col(shares).str.replace_all(" ", "\u00a0").str.replace_all("–", "–\u2060"),
+        pl.Series("Official figure", [figures.get(theme, "") for theme in data.benchmark["theme"]]),
     )
     notes = "".join(
         f'<p class="note{" warn" if note.startswith("⚠") else ""}">{_e(note)}</p>' for note in block.notes
