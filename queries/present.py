@@ -42,7 +42,8 @@ def present(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, para
     """The blocks a named query's result is shown as."""
     if name == "theme-benchmark":
         area = area_of(con, params["la"])
-        return [benchmark_block(frame, area), official_block(con, area)]
+        official = run_query(con, "official-benchmark", {"la": area.la_code})
+        return [benchmark_block(frame, area, official), official_block(con, area, official)]
     if name == "official-benchmark":
         return [official_block(con, area_of(con, params["la"]), frame)]
     if name == "claims-vs-stats":
@@ -94,7 +95,9 @@ def group_names(benchmark: pl.DataFrame, area: Area) -> dict[str, str]:
         "corpus": corpus,
     }
     return {
-        key: name + (f" ⚠ <{SMALL_GROUP}" if size[key] < SMALL_GROUP else "") for key, name in names.items()
+        # the flag leads, so a heading cut to fit a terminal still shows it
+        key: (f"⚠<{SMALL_GROUP} " if size[key] < SMALL_GROUP else "") + name
+        for key, name in names.items()
     }
 
 
@@ -105,7 +108,35 @@ def share_text(k: int, n: int, low: float | None, high: float | None) -> str:
     return f"{k / n:.0%} {k}/{n} ({low * 100:.0f}–{high:.0%})"
 
 
-def benchmark_block(benchmark: pl.DataFrame, area: Area) -> Block:
+def headline_figures(official: pl.DataFrame, area: Area) -> dict[str, str]:
+    """Per mission theme, its main official figure in one phrase, for the theme table."""
+    latest = official.filter(
+        pl.col("period_basis").str.contains("latest") & pl.col("area_value").is_not_null()
+    )
+    timeliness = latest.filter(pl.col("theme") == "ehcp_timeliness")
+    exclusions = latest.filter(
+        (pl.col("measure").str.starts_with("Permanent"))
+        & (pl.col("pupils") == "EHC plan")
+        & (pl.col("phase") == "secondary")
+    )
+    found = {}
+    for row in timeliness.iter_rows(named=True):
+        found["ehcp_timeliness"] = (
+            f"{row['area_value']:.1f}% of plans within 20 weeks in {row['period']} ({area.region} "
+            f"{_number(row['region_value'], '.1f')}%, neighbours' median "
+            f"{_number(row['neighbours_median'], '.1f')}%, England {_number(row['england_value'], '.1f')}%; "
+            f"quartile {row['quartile']})"
+        )
+    for row in exclusions.iter_rows(named=True):
+        found["exclusions_suspensions"] = (
+            f"permanent exclusions of EHC plan pupils, secondary, {row['period']}: {row['area_value']:.3g} "
+            f"per 100 (no-SEN {_number(row['area_no_sen_value'], '.3g')}; neighbours' median "
+            f"{_number(row['neighbours_median'], '.3g')}; quartile {row['quartile']})"
+        )
+    return found
+
+
+def benchmark_block(benchmark: pl.DataFrame, area: Area, official: pl.DataFrame | None = None) -> Block:
     names = group_names(benchmark, area)
     rows = []
     for row in benchmark.iter_rows(named=True):
@@ -123,10 +154,13 @@ def benchmark_block(benchmark: pl.DataFrame, area: Area) -> Block:
         "counted in the corpus.",
         "Statistical neighbours without a report: " + (", ".join(area.neighbours_without_report) or "none"),
     ]
+    labels = dict(benchmark.select("theme", "label").iter_rows())
+    for theme, phrase in headline_figures(official, area).items() if official is not None else ():
+        notes.append(f"Official figure beside {labels.get(theme, theme)}: {area.name} {phrase}.")
     small = [names[key] for key in GROUP_KEYS if "⚠" in names[key]]
     if small:
         notes.append(
-            f"⚠ <{SMALL_GROUP}: fewer than {SMALL_GROUP} reports, too few to compare ({'; '.join(small)})."
+            f"⚠<{SMALL_GROUP}: fewer than {SMALL_GROUP} reports, too few to compare ({'; '.join(small)})."
         )
     return Block("Themes against comparison groups", pl.DataFrame(rows), notes, sheet="benchmark")
 
@@ -231,6 +265,14 @@ def claims_block(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Block:
 
 
 def national_block(frame: pl.DataFrame) -> Block:
+    if frame.is_empty():
+        return Block(
+            "The corpus beside Ofsted's official statistics",
+            frame,
+            ["Ofsted's official figures are not loaded: run `sendcorpus reference --defaults`."],
+            sheet="national_picture",
+        )
+
     def corpus_cell(row: dict) -> str:
         return share_text(row["corpus"], row["corpus_of"], row["corpus_share_low"], row["corpus_share_high"])
 
@@ -266,6 +308,10 @@ def national_block(frame: pl.DataFrame) -> Block:
         sources,
         sheet="national_picture",
     )
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
 
 
 def _share(k: int, n: int) -> str:

@@ -16,7 +16,14 @@ import polars as pl
 
 from sendcorpus.queries.catalog import QueryError, run_query
 from sendcorpus.queries.export import Block, html_table, safe_url, write_xlsx
-from sendcorpus.queries.present import Area, area_of, benchmark_block, group_names, official_block
+from sendcorpus.queries.present import (
+    Area,
+    area_of,
+    benchmark_block,
+    group_names,
+    headline_figures,
+    official_block,
+)
 from sendcorpus.queries.trend import trend_chart, trends
 from sendcorpus.warehouse.official_stats import loaded_sources
 from sendcorpus.warehouse.reference import resolve_la_in_corpus
@@ -182,7 +189,14 @@ def _summary(data: ReportData, facts: dict) -> str:
 
 
 def _headline(data: ReportData) -> str:
-    block = benchmark_block(data.benchmark, data.area)
+    block = benchmark_block(data.benchmark, data.area, data.official)
+    figures = headline_figures(data.official, data.area)
+    shares = block.frame.columns[2:]
+    block.frame = block.frame.with_columns(
+        # a share and its interval stay on one line: no break at spaces or after the dash
+        pl.col(shares).str.replace_all(" ", "\u00a0").str.replace_all("–", "–\u2060"),
+        pl.Series("Official figure", [figures.get(theme, "") for theme in data.benchmark["theme"]]),
+    )
     notes = "".join(
         f'<p class="note{" warn" if note.startswith("⚠") else ""}">{_e(note)}</p>' for note in block.notes
     )

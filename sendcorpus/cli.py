@@ -489,6 +489,7 @@ def _reference(args: argparse.Namespace) -> int:
                 for path in files:
                     done = official_stats.load_file(con, path)
                     print(f"loaded {done.dataset}: {done.rows} rows, {done.release} ({done.file})")
+                official_stats.load_inspection_outcomes(con)  # packaged with sendcorpus: always current
             finally:
                 con.close()
     except (LockBusy, DatabaseBusy) as error:

@@ -133,7 +133,7 @@ def test_hackney_secondary_ehc_plan_exclusions_beside_no_sen_and_neighbours(
 def test_theme_benchmark_shows_the_official_figures_beside_the_flags(con: duckdb.DuckDBPyConnection) -> None:
     frame = run_query(con, "theme-benchmark", {"la": "Hackney"})
     themes, official = present(con, "theme-benchmark", frame, {"la": "Hackney"})
-    assert "Neighbours with a report (2 of 10) ⚠ <5" in themes.frame.columns
+    assert "⚠<5 Neighbours with a report (2 of 10)" in themes.frame.columns
     assert any("Southwark" in note for note in themes.notes)  # a neighbour without a report
     timeliness = official.frame.row(0, named=True)
     assert (timeliness["Hackney"], timeliness["London"], timeliness["England"]) == ("40.0%", "64.7%", "45.9%")

@@ -111,6 +111,17 @@ def test_theme_benchmark_for_hackney_matches_an_independent_count(
     assert (result["region_size"][0], result["neighbours_size"][0], result["corpus_size"][0]) == (4, 2, 7)
     assert (result["corpus_areas"][0], result["england_areas"][0]) == (7, 153)
     assert result["region_small"][0] and result["neighbours_small"][0] and not result["corpus_small"][0]
+    z = 1.959964
+    for row in result.iter_rows(named=True):
+        k, n = row["corpus_reports"], row["corpus_size"]
+        p, spread = k / n, z * (k / n * (1 - k / n) / n + z * z / (4 * n * n)) ** 0.5
+        low, high = (
+            (p + z * z / (2 * n) - spread) / (1 + z * z / n),
+            (p + z * z / (2 * n) + spread) / (1 + z * z / n),
+        )
+        assert (row["corpus_share_low"], row["corpus_share_high"]) == pytest.approx(
+            (max(low, 0), min(high, 1))
+        )
     flags = result.filter(pl.col("theme") == "ehcp_timeliness").row(0, named=True)
     assert flags["area_weakness"] and flags["area_recommendation"] and not flags["area_strength"]
     # the superseded 2016 report raised therapies; the latest does not

@@ -75,12 +75,12 @@ def test_workbook_has_one_sheet_per_table(reports: dict[str, Path]) -> None:
     assert rows[0][:2] == ("Theme id", "Theme") and len(rows) == 21
     headings = rows[0]
     # groups named for what they are, small groups flagged, shares formatted as percentages
-    assert "Other London reports (4) ⚠ <5: share" in headings
+    assert "⚠<5 Other London reports (4): share" in headings
     assert "Reports in corpus (7 of 153 areas): share" in headings
     share = headings.index("Reports in corpus (7 of 153 areas): share") + 1
     assert sheet.cell(row=2, column=share).number_format == "0.0%"
     assert sheet.auto_filter.ref and sheet.freeze_panes == "A2"
-    flagged = headings.index("Neighbours with a report (2 of 10) ⚠ <5: fewer than 5 reports")
+    flagged = headings.index("⚠<5 Neighbours with a report (2 of 10): fewer than 5 reports")
     assert rows[1][flagged] == "yes"
     outcomes = list(workbook["outcomes"].iter_rows(values_only=True))
     assert "Widespread and/or systemic failings" in [row[1] for row in outcomes]

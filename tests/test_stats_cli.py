@@ -26,7 +26,7 @@ def test_theme_benchmark_shows_hackneys_official_figures(corpus_db: Path) -> Non
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Reports in corpus (45 of 153 areas)" in out
-    assert "Neighbours with a report (2 of 10) ⚠ <5" in out
+    assert "⚠<5 Neighbours with a report (2 of 10)" in out
     assert "Statistical neighbours without a report: Camden, Islington" in out
     timeliness = next(line for line in out.splitlines() if line.lstrip().startswith("Plans within 20"))
     # year, Hackney, London, the neighbours' median
@@ -120,6 +120,10 @@ def test_reference_shows_and_loads_published_files(corpus_db: Path, tmp_path: Pa
     rows = pl.read_csv(figures.stdout.encode()).filter(pl.col("theme") == "ehcp_timeliness")
     assert rows["period"].cast(pl.String).to_list() == ["2025"]  # inspection year and latest are now one
     assert rows["area_value"].to_list() == [40.0]
+
+    restored = _cli("reference", "--defaults", "--db", str(db))
+    assert restored.returncode == 0, restored.stderr
+    assert "calendar years 2019–2024" in restored.stdout and "loaded la_population" in restored.stdout
 
 
 def test_a_huge_result_prints_quickly_and_bounded(corpus_db: Path) -> None:

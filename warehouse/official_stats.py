@@ -206,7 +206,7 @@ def _release(dataset: Dataset, frame: pl.DataFrame) -> str:
             f"DfE suspensions and permanent exclusions by SEN status, {_academic(periods.min())} to "
             f"{_academic(periods.max())} ({', '.join(term.lower() for term in latest)} in the latest year)"
         )
-    return "ONS mid-year population aged 0-25 (local_authorities.csv)"
+    return "ONS population aged 0-25 (local_authorities.csv)"
 
 
 def _academic(period: int) -> str:
