@@ -6,17 +6,22 @@ plans and loads stays light; spaCy's pipeline is built once per worker process.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 
 from sendcorpus.flows.sources import InputFile
 from sendcorpus.warehouse.load import Rejection, ReportRecord
 
 Result = ReportRecord | Rejection
+_PRELOAD = ["sendcorpus.flows.forkserver_preload"]
 
 
 def default_workers() -> int:
@@ -57,10 +62,21 @@ def explain(error: Exception) -> tuple[str, str]:
     )
 
 
-def _warm_worker() -> None:
+def _start_worker() -> None:
     from sendcorpus.extract.nlp import build_nlp
 
+    die_with_parent()
     build_nlp()
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel kills this process when its parent dies, so an ingest killed midway leaves
+    no worker behind holding memory."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class Analyser:
@@ -75,6 +91,8 @@ class Analyser:
         self._lock = threading.Lock()
 
     def __enter__(self) -> Analyser:
+        if self.workers > 1:
+            _start_forkserver()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -122,7 +140,30 @@ class Analyser:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["sendcorpus.flows.records"])
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm_worker)
+                self._pool = _started.pop(self.workers, None) or _new_pool(self.workers)
             return self._pool
+
+
+_started: dict[int, ProcessPoolExecutor] = {}
+
+
+def prestart(workers: int) -> None:
+    """Start the worker processes now, so that they import spaCy and build its pipeline while
+    Prefect's server starts; the next `Analyser` with as many workers takes them over."""
+    if workers > 1 and workers not in _started:
+        _start_forkserver()
+        pool = _new_pool(workers)
+        for _ in range(workers):  # the pool starts one process per submission until it is full
+            pool.submit(int)
+        _started[workers] = pool
+
+
+def _start_forkserver() -> None:
+    # from this (long-lived) thread: the fork server is tied to the thread that started it
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)

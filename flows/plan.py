@@ -175,18 +175,18 @@ def _storable(name: str) -> str:
     return name
 
 
-def summary_if_nothing_to_do(
+def plan_before_flow(
     db: Path,
     sources: list[Path],
     registry: Path | None,
     mirror: Path | None,
     rebuild: bool,
     inputs: list[InputFile] | None = None,
-) -> RunSummary | None:
-    """The run's summary when the plan finds nothing to do (no flow, no server, no spaCy), else None."""
+) -> tuple[Plan, RunSummary | None]:
+    """The plan, and the run's summary when it finds nothing to do (then no flow needs to run)."""
     started = time.perf_counter()
     planned = list_inputs(sources, registry, mirror) + list(inputs or [])
     plan = Planner(read_corpus_state(db), rebuild).add(planned)
     if not plan.nothing_to_do:
-        return None
-    return summarise(0, plan.unchanged, plan.rejections, time.perf_counter() - started, None)
+        return plan, None
+    return plan, summarise(0, plan.unchanged, plan.rejections, time.perf_counter() - started, None)

@@ -168,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
 
     benchmark = command("benchmark", _benchmark, "Measure the speed of each stage on the corpus.")
     benchmark.add_argument("--reports", type=Path, default=settings.shared_dir() / "corpus" / "reports")
+    benchmark.add_argument(
+        "--scale", type=_positive_int, help="ingest a synthetic corpus of N reports and measure the whole run"
+    )
+    benchmark.add_argument("--workers", type=_positive_int, help="with --scale: ingest --workers")
+    benchmark.add_argument(
+        "--kill-at", type=_fraction, help="with --scale: also SIGKILL a run at this share done, then re-run"
+    )
 
     _update_commands(command)
     return parser
@@ -228,7 +235,8 @@ def _check_database(db: Path) -> None:
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     import logging
 
-    from sendcorpus.flows.plan import summary_if_nothing_to_do
+    from sendcorpus.flows.analyse import default_workers, prestart
+    from sendcorpus.flows.plan import plan_before_flow
     from sendcorpus.seeds.build_registry import REGISTRY
     from sendcorpus.seeds.seed_reports import seed_inputs
 
@@ -241,9 +249,11 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     seeds = seed_inputs(settings.default_seed_reports()) if not args.no_registry and not sources else []
     registry = None if args.no_registry else REGISTRY
     # planned before Prefect: with nothing to do, no server starts and spaCy is not loaded
-    summary = summary_if_nothing_to_do(args.db, sources, registry, args.mirror, args.rebuild, seeds)
+    plan, summary = plan_before_flow(args.db, sources, registry, args.mirror, args.rebuild, seeds)
     if summary is not None:
         return summary
+    if plan.todo or plan.to_fetch:
+        prestart(args.workers or default_workers())  # workers load spaCy while Prefect's server starts
     settings.configure_prefect()
     from sendcorpus.flows.ingest import DatabaseHeld, ingest
 
@@ -505,9 +515,21 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _benchmark(args: argparse.Namespace) -> int:
     settings.configure_prefect()
-    from sendcorpus.flows.benchmark import run_benchmark
+    from sendcorpus.flows.benchmark import run_benchmark, run_scale_benchmark
 
+    if args.scale:
+        return run_scale_benchmark(args.scale, args.reports, args.workers, args.kill_at)
     return run_benchmark(args.reports, args.db)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
 
 
 def _check_update_args(args: argparse.Namespace) -> None:

@@ -238,3 +238,24 @@ def test_workers_and_chunk_size_must_be_positive_whole_numbers(tmp_path: Path) -
     assert result.returncode == 2
     assert "not a whole number: 'many'" in result.stderr
     assert not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
+    result = _cli("benchmark", "--scale", "3", "--workers", "2", "--kill-at", "0.5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "reports (synthetic, distinct bytes)          3" in out
+    for label in (
+        "raw pypdfium2 floor (1 process)",
+        "trivial Prefect flow (3 tasks)",
+        "peak memory, process tree",
+        "no-change re-run",
+        "database size",
+        "query theme-benchmark",
+        '`sendcorpus sql "select 1"`',
+        "(ingest - trivial flow) / raw floor",
+        "(killed + re-run) / uninterrupted",
+    ):
+        assert label in out, out
+    assert "ingest: 3 new, 0 unchanged, 0 duplicate, 0 rejected" in out
