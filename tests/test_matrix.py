@@ -410,9 +410,22 @@ def test_output_into_a_read_only_folder(db: Path, tmp_path: Path) -> None:
             str(db),
             prefix=NO_BYPASS,
         )
+        report = _cli(
+            "report --output read-only folder",
+            "report",
+            "--la",
+            "Bury",
+            "--output",
+            str(folder / "bury.html"),
+            "--db",
+            str(db),
+            prefix=NO_BYPASS,
+        )
     finally:
         folder.chmod(0o755)
     _one_line_failure(run, f"cannot write {folder / 'x.csv'}", "Permission denied")
+    _one_line_failure(report, str(folder / "bury.html"), "Permission denied")
+    assert list(folder.iterdir()) == []
 
 
 @needs_root
