@@ -86,3 +86,10 @@ def make_blank_page_pdf(folder: Path, blank: int, source: Path = REPORTS / "bury
     path = folder / f"blank-page-{source.name}"
     writer.write(path)
     return path
+
+
+def make_symbol_runs(folder: Path, runs: int, length: int, symbol: str = "$") -> Path:
+    """`runs` runs of `length` symbols, each short enough to pass as a 'word'."""
+    path = folder / "symbol-runs.txt"
+    path.write_text(_hackney_with(" ".join([symbol * length] * runs)), encoding="utf-8")
+    return path
