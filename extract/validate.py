@@ -21,9 +21,14 @@ DEFAULT_MAX_BYTES = 50 * 2**20
 MAX_PAGES = 300
 MAX_TEXT_CHARS = 2_000_000
 MAX_ITEM_CHARS = 100_000  # well under spaCy's max_length (1,000,000), which aborts a whole pass
-MAX_WORD_CHARS = 1_000  # spaCy's tokenizer splits one long run of symbols in quadratic time
+MAX_WORD_CHARS = 1_000
+# spaCy's tokenizer peels prefix and suffix symbols off a run one at a time, copying the rest: a run of
+# n symbols ("$$$…", "(((…", "£££…") costs about 1.1e-6·n² s (3,000 "$" took 10 s, 10,000 "£" 68 s).
+# The sum of n² over a report's symbol runs is capped at about 3 s of that work.
+MAX_SYMBOL_RUN_COST = 2_500_000
 _UTF8_MAX_BYTES_PER_CHAR = 4
 _LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1}}}")
+_SYMBOL_RUN = re.compile(r"[^\w\s.]{2,}")
 _SNIFF_BYTES = 8192
 _EOF_WINDOW = 4096  # a complete PDF ends with %%EOF, give or take some trailing junk
 _MIN_WORDS_PER_PAGE = 20  # a text layer thinner than this on average is a scan
@@ -260,6 +265,7 @@ def check_budget(parsed: ParsedReport) -> None:
     chars = sum(len(page.text) for page in parsed.pages)
     if chars > MAX_TEXT_CHARS:
         raise _too_complex(f"its text is {chars:,} characters long")
+    symbol_cost = 0
     for item in parsed.items:
         where = f"item {item.item_no} of the {item.section} section"
         if len(item.text) > MAX_ITEM_CHARS:
@@ -272,6 +278,12 @@ def check_budget(parsed: ParsedReport) -> None:
             raise _too_complex(
                 f"{where} has a 'word' (characters without a space) of more than {MAX_WORD_CHARS:,} "
                 f"characters, starting {long_word.group()[:20]!r}"
+            )
+        symbol_cost += sum(len(run) ** 2 for run in _SYMBOL_RUN.findall(item.text))
+        if symbol_cost > MAX_SYMBOL_RUN_COST:
+            raise _too_complex(
+                f"up to {where}, its runs of symbols without a space (such as '$$$$' or '((((') are too many "
+                "or too long for the tokenizer"
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
+from sendcorpus.extract.completeness import completeness
 from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.layout import Item, ParsedReport
 from sendcorpus.extract.nlp import annotate
@@ -33,6 +34,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
         n_pages=len(parsed.pages) if paged else None,
         n_words=parsed.n_words,
         pipeline_version=pipeline_version(),
+        completeness=completeness(parsed, kind),
     )
     record.facts = {
         "local_authority": facts.local_authority,

@@ -41,7 +41,8 @@ def registry_inputs(mirror: Path | None, registry: Path = REGISTRY) -> list[Inpu
     inputs = []
     for row in _read_provenance(registry).values():
         candidate = mirror / row.name if mirror else None
-        if candidate and candidate.is_file() and sha256_of(candidate) == row.expected_sha256:
+        usable = candidate is not None and _unusable(candidate) is None
+        if candidate and usable and sha256_of(candidate) == row.expected_sha256:
             row.path = candidate
         inputs.append(row)
     return inputs

@@ -226,10 +226,11 @@ def _ingest(args: argparse.Namespace) -> int:
 def _check_database(db: Path) -> None:
     """Open (and migrate) the database once before the flow, so a damaged file, a full disk or an
     unwritable folder ends in one line here rather than in the middle of a flow run."""
-    from sendcorpus.warehouse.db import check_free_space, connect
+    from sendcorpus.warehouse.db import DatabaseBusy, check_free_space, connect
 
     check_free_space(db)
-    connect(db).close()
+    with suppress(DatabaseBusy):  # a reader holds it: the flow's own open waits for readers
+        connect(db).close()
 
 
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -1,12 +1,12 @@
-"""Generated inputs far beyond any real report, for the work-budget tests: each `make_*` writes one file."""
+"""Generated inputs for the budget, completeness and failure-matrix tests: each `make_*` writes one file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
-from conftest import HACKNEY_TXT
+from conftest import HACKNEY_TXT, REPORTS
 
 _STRENGTHS = "What is the area partnership doing that is effective?"
 SENTENCE = "Leaders work well together to improve the lives of children and young people with SEND. "
@@ -61,4 +61,35 @@ def make_many_pages_pdf(folder: Path, pages: int) -> Path:
     path = folder / "many-pages.pdf"
     with path.open("wb") as handle:
         writer.write(handle)
+    return path
+
+
+def make_cut_pdf(folder: Path, keep: int, source: Path = REPORTS / "bury.pdf") -> Path:
+    """The first `keep` pages of a real report: the rest was lost."""
+    writer = PdfWriter(clone_from=PdfReader(source))
+    while len(writer.pages) > keep:
+        del writer.pages[-1]
+    path = folder / f"cut-{source.name}"
+    writer.write(path)
+    return path
+
+
+def make_blank_page_pdf(folder: Path, blank: int, source: Path = REPORTS / "bury.pdf") -> Path:
+    """A real report whose page `blank` (1-based) came out without text."""
+    reader = PdfReader(source)
+    writer = PdfWriter()
+    for number, page in enumerate(reader.pages, start=1):
+        if number == blank:
+            writer.add_blank_page(width=page.mediabox.width, height=page.mediabox.height)
+        else:
+            writer.add_page(page)
+    path = folder / f"blank-page-{source.name}"
+    writer.write(path)
+    return path
+
+
+def make_symbol_runs(folder: Path, runs: int, length: int, symbol: str = "$") -> Path:
+    """`runs` runs of `length` symbols, each short enough to pass as a 'word'."""
+    path = folder / "symbol-runs.txt"
+    path.write_text(_hackney_with(" ".join([symbol * length] * runs)), encoding="utf-8")
     return path

@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from sendcorpus.flows.ingest import ingest
-from sendcorpus.flows.lock import IngestLock
-from sendcorpus.warehouse.db import connect, migrate, migrations
+from sendcorpus.flows.lock import IngestLock, LockBusy
+from sendcorpus.settings import PrefectStateError, check_prefect_api
+from sendcorpus.warehouse.db import DatabaseUnusable, connect, explain, migrate, migrations
 
 from badfiles import make_all_bad
 from conftest import HACKNEY_TXT, REPORTS
@@ -138,3 +140,50 @@ def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp
     assert con.execute("SELECT count(*) FROM items").fetchone()[0] > 30
     assert migrate(con) == []  # nothing left to apply
     con.close()
+
+
+def test_the_same_database_by_symlink_or_relative_path_meets_the_same_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "real" / "area.duckdb"
+    db.parent.mkdir()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(db)
+    monkeypatch.chdir(tmp_path / "real")
+    with IngestLock(db):
+        for other in (link, Path("area.duckdb"), Path("../real/./area.duckdb")):
+            with pytest.raises(LockBusy):
+                IngestLock(other).__enter__()
+
+
+def test_a_damaged_database_is_unusable_not_busy(tmp_path: Path) -> None:
+    for name, content in (("zero.duckdb", b""), ("text.duckdb", b"garbage,10\n")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnusable, match=str(path)):
+            connect(path, read_only=True, wait_seconds=30)
+        assert time.monotonic() - started < 5
+        assert path.read_bytes() == content
+    with pytest.raises(DatabaseUnusable, match="is a folder"):
+        connect(tmp_path, read_only=True)
+
+
+def test_duckdb_errors_about_the_file_are_explained(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    full = duckdb.TransactionException(
+        f'Failed to commit: Could not write file "{db}": No space left on device'
+    )
+    block = duckdb.IOException(
+        "Corrupt database file: computed checksum 1 does not match stored checksum 2 in block"
+    )
+    assert "reports loaded before this one are intact" in (explain(full, db) or "")
+    assert "is damaged" in (explain(block, db) or "")
+    assert explain(duckdb.CatalogException("Table x does not exist"), db) is None
+
+
+def test_a_healthy_prefect_api_passes_the_probe_and_a_stranger_does_not(httpserver) -> None:  # type: ignore[no-untyped-def]
+    httpserver.expect_request("/api/health").respond_with_json(True)
+    check_prefect_api(httpserver.url_for("/api"))
+    with pytest.raises(PrefectStateError, match="answered HTTP 500"):
+        check_prefect_api(httpserver.url_for("/elsewhere"))

@@ -39,7 +39,14 @@ from badfiles import (
     make_utf16_copy,
     make_zip_as_pdf,
 )
-from bigfiles import make_huge_text, make_long_paragraph, make_long_word, make_many_items, make_many_pages_pdf
+from bigfiles import (
+    make_huge_text,
+    make_long_paragraph,
+    make_long_word,
+    make_many_items,
+    make_many_pages_pdf,
+    make_symbol_runs,
+)
 from conftest import HACKNEY_TXT, REPORTS
 
 SHARED_PDFS = sorted(REPORTS.glob("*.pdf"))
@@ -192,10 +199,18 @@ def _reason_and_seconds(path: Path) -> tuple[str | None, float]:
         lambda folder: make_long_paragraph(folder, 3_000_000),
         lambda folder: make_long_paragraph(folder, 1_500_000, wrap=80),
         lambda folder: make_long_word(folder, 50_000),
+        lambda folder: make_symbol_runs(folder, runs=20, length=500),
         lambda folder: make_huge_text(folder, 49),
         lambda folder: make_many_pages_pdf(folder, 5_000),
     ],
-    ids=["3MB-paragraph", "1.5MB-wrapped-paragraph", "50k-symbol-word", "49MB-text", "5000-page-pdf"],
+    ids=[
+        "3MB-paragraph",
+        "1.5MB-wrapped-paragraph",
+        "50k-symbol-word",
+        "20-runs-of-500-symbols",
+        "49MB-text",
+        "5000-page-pdf",
+    ],
 )
 def test_inputs_beyond_the_work_budget_are_too_complex(make: Callable[[Path], Path], tmp_path: Path) -> None:
     reason, seconds = _reason_and_seconds(make(tmp_path))

@@ -29,6 +29,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "n_words": pl.Int32,
         "pipeline_version": pl.String,
         "loaded_at": pl.Datetime("us"),
+        "completeness": pl.String,
     },
     "facts": {
         "report_id": pl.String,
@@ -96,6 +97,7 @@ class ReportRecord:
     n_pages: int | None
     n_words: int
     pipeline_version: str
+    completeness: str = "complete"
     facts: dict[str, object] = field(default_factory=dict)
     rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
@@ -268,6 +270,7 @@ def _frames(record: ReportRecord) -> dict[str, pl.DataFrame]:
         "n_words": record.n_words,
         "pipeline_version": record.pipeline_version,
         "loaded_at": datetime.now(),
+        "completeness": record.completeness,
     }
     tables = {"reports": [report_row], "facts": [{"report_id": record.report_id, **record.facts}]}
     for table in ("fact_evidence", "pages", "items", "item_themes", "figures"):
