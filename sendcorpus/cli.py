@@ -390,6 +390,7 @@ def _serve(args: argparse.Namespace, api_url: str) -> None:
             "max_pages": args.max_pages,
         },
         entrypoint_type=EntrypointType.MODULE_PATH,
+        limit=1,  # one update at a time: a slow run and the next tick must not both download
         print_starting_message=False,
     )
 
