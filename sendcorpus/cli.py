@@ -349,8 +349,11 @@ def _update(args: argparse.Namespace) -> int:
 
 def _schedule(args: argparse.Namespace) -> int:
     import signal
+    import warnings
 
     _check_update_args(args)
+    # Prefect 3.8.8's runner calls its async stop without awaiting it on SIGTERM; the warning is noise.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     settings.configure_prefect()
     # Until Prefect's runner installs its own handler, SIGTERM must unwind like Ctrl-C so the server stops.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
