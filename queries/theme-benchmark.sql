@@ -1,11 +1,13 @@
 -- name: theme-benchmark
--- description: Every theme for one area beside its region, statistical neighbours and England: how many latest reports raise it as a weakness or recommendation
+-- description: Every theme for one area beside the other reports of its region, its statistical neighbours and the whole corpus: how many latest reports raise it as a weakness or recommendation (k/n, Wilson 95% interval)
 -- parameters: la_code (required: the area, resolved from --la)
 --
 -- One row per theme of the taxonomy, in its order, whether or not the area raises it.
 -- Groups count the latest report of each area. The area itself is left out of its region and
--- neighbour groups (so they show the others) and counted in England (the whole corpus).
--- "Raised" means tagged on an item of the weakness or recommendation sections.
+-- neighbour groups (so they show the others) and counted in `corpus` (every area with a report; that is
+-- England only when corpus_areas = england_areas). "Raised" means tagged on an item of the weakness or
+-- recommendation sections. *_low/*_high: Wilson 95% interval of the share; *_small: fewer than 5
+-- reports, too few to compare.
 WITH latest AS (
     SELECT report_id, la_code, region FROM report_areas WHERE is_latest AND la_code IS NOT NULL
 ),
@@ -34,13 +36,13 @@ groups AS (
     FROM latest, area
     WHERE list_contains(area.stat_neighbours, latest.la_code)
     UNION ALL
-    SELECT 'england', report_id FROM latest
+    SELECT 'corpus', report_id FROM latest
 ),
 sizes AS (
     SELECT
         count(*) FILTER (WHERE grp = 'region') AS region_size,
         count(*) FILTER (WHERE grp = 'neighbours') AS neighbours_size,
-        count(*) FILTER (WHERE grp = 'england') AS england_size
+        count(*) FILTER (WHERE grp = 'corpus') AS corpus_size
     FROM groups
 ),
 tallies AS (
@@ -48,7 +50,7 @@ tallies AS (
         p.theme,
         count(*) FILTER (WHERE g.grp = 'region') AS region_reports,
         count(*) FILTER (WHERE g.grp = 'neighbours') AS neighbours_reports,
-        count(*) FILTER (WHERE g.grp = 'england') AS england_reports
+        count(*) FILTER (WHERE g.grp = 'corpus') AS corpus_reports
     FROM groups AS g
     JOIN polarity AS p USING (report_id)
     WHERE p.weakness OR p.recommendation
@@ -63,12 +65,23 @@ SELECT
     coalesce(tallies.region_reports, 0) AS region_reports,
     sizes.region_size,
     coalesce(tallies.region_reports, 0) / nullif(sizes.region_size, 0) AS region_share,
+    corpus.wilson_low(coalesce(tallies.region_reports, 0), sizes.region_size) AS region_share_low,
+    corpus.wilson_high(coalesce(tallies.region_reports, 0), sizes.region_size) AS region_share_high,
+    sizes.region_size < 5 AS region_small,
     coalesce(tallies.neighbours_reports, 0) AS neighbours_reports,
     sizes.neighbours_size,
     coalesce(tallies.neighbours_reports, 0) / nullif(sizes.neighbours_size, 0) AS neighbours_share,
-    coalesce(tallies.england_reports, 0) AS england_reports,
-    sizes.england_size,
-    coalesce(tallies.england_reports, 0) / nullif(sizes.england_size, 0) AS england_share
+    corpus.wilson_low(coalesce(tallies.neighbours_reports, 0), sizes.neighbours_size) AS neighbours_share_low,
+    corpus.wilson_high(coalesce(tallies.neighbours_reports, 0), sizes.neighbours_size) AS neighbours_share_high,
+    sizes.neighbours_size < 5 AS neighbours_small,
+    coalesce(tallies.corpus_reports, 0) AS corpus_reports,
+    sizes.corpus_size,
+    coalesce(tallies.corpus_reports, 0) / nullif(sizes.corpus_size, 0) AS corpus_share,
+    corpus.wilson_low(coalesce(tallies.corpus_reports, 0), sizes.corpus_size) AS corpus_share_low,
+    corpus.wilson_high(coalesce(tallies.corpus_reports, 0), sizes.corpus_size) AS corpus_share_high,
+    sizes.corpus_size < 5 AS corpus_small,
+    (SELECT count(DISTINCT la_code) FROM latest) AS corpus_areas,
+    corpus.england_areas() AS england_areas
 FROM corpus.themes AS t
 CROSS JOIN sizes
 LEFT JOIN tallies USING (theme)
