@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlencode, urljoin
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from sendcorpus.flows.fetch import FetchError
 from sendcorpus.flows.http import PageCapReached, PoliteClient
@@ -115,7 +115,7 @@ def parse_provider_page(html: str, provider: Provider) -> tuple[list[Publication
     return found, others
 
 
-def _describe(link, page_url: str) -> tuple[str, date]:  # type: ignore[no-untyped-def]
+def _describe(link: Tag, page_url: str) -> tuple[str, date]:
     hidden = link.select_one("span.nonvisual")
     text = " ".join((hidden or link).get_text(" ").split())
     match = _LINK_TEXT.match(text)

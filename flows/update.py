@@ -1,7 +1,8 @@
 """The Prefect flow `update`: discover area SEND publications on Ofsted's site, download the new full
-inspection reports, ingest them, and record what was seen (`sources`) and the run (`runs`)."""
+inspection reports, ingest them, and record what was seen (`sources`) and the run (`runs`).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: a served deployment validates the flow's parameters
+from its annotations in another process, and pydantic cannot resolve them when they are strings."""
 
 import time
 from dataclasses import dataclass, field
@@ -192,13 +193,20 @@ def update(
                     quote(client), quote(plan.to_fetch), cache or db.parent / "cache"
                 )
                 inputs = [item for _, item in ready]
-                ingested = ingest(db=db, use_registry=False, inputs=inputs) if inputs else None
+                ingested = _ingest_quietly(db, inputs) if inputs else None
             except BaseException as error:
                 _record_failure(db, summary, started, error)
                 raise
             summary.requests = client.requests
             _finish(db, summary, plan, ready, download_failures, ingested, started, clock)
     return summary
+
+
+def _ingest_quietly(db: Path, inputs: list[InputFile]) -> RunSummary:
+    """The ingest subflow without Prefect's parameter validation: in a served deployment's run process
+    the subflow's string annotations (`from __future__ import annotations` in flows/ingest.py) cannot be
+    resolved, and validation fails with "IngestModel is not fully defined". The values are ours and typed."""
+    return ingest.with_options(validate_parameters=False)(db=db, use_registry=False, inputs=inputs)
 
 
 def _record_failure(db: Path, summary: UpdateSummary, started: datetime, error: BaseException) -> None:

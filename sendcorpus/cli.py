@@ -580,8 +580,11 @@ def _update(args: argparse.Namespace) -> int:
 
 def _schedule(args: argparse.Namespace) -> int:
     import signal
+    import warnings
 
     _check_update_args(args)
+    # Prefect 3.8.8's runner calls its async stop without awaiting it on SIGTERM; the warning is noise.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     settings.configure_prefect()
     # Until Prefect's runner installs its own handler, SIGTERM must unwind like Ctrl-C so the server stops.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -621,6 +624,7 @@ def _serve(args: argparse.Namespace, api_url: str) -> None:
             "max_pages": args.max_pages,
         },
         entrypoint_type=EntrypointType.MODULE_PATH,
+        limit=1,  # one update at a time: a slow run and the next tick must not both download
         print_starting_message=False,
     )
 
