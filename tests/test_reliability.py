@@ -128,11 +128,22 @@ def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp
     old.execute(sql)
     old.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
     old.execute(f"ATTACH '{corpus_db}' AS full_corpus (READ_ONLY)")
-    old.execute("INSERT INTO corpus.reports SELECT * FROM full_corpus.corpus.reports WHERE file = 'bury.pdf'")
-    old.execute(
-        "INSERT INTO corpus.items SELECT i.* FROM full_corpus.corpus.items i "
-        "JOIN corpus.reports USING (report_id)"
-    )
+    for table, condition in [
+        ("reports", "file = 'bury.pdf'"),
+        ("items", "report_id IN (SELECT report_id FROM corpus.reports)"),
+    ]:
+        columns = ", ".join(
+            name
+            for (name,) in old.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_catalog = 'old' AND table_schema = 'corpus' AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        )
+        old.execute(
+            f"INSERT INTO corpus.{table} SELECT {columns} FROM full_corpus.corpus.{table} WHERE {condition}"
+        )
     old.close()
     con = connect(db)  # applies the later migrations
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == migrations()[-1][0]

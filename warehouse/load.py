@@ -12,7 +12,7 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import insert_frame, schema_version, transaction
+from sendcorpus.warehouse.db import applied_migrations, insert_frame, schema_version, transaction
 
 REPORT_TABLES = ("fact_evidence", "figures", "item_themes", "items", "pages", "facts", "reports")
 
@@ -130,7 +130,9 @@ def read_state(con: duckdb.DuckDBPyConnection) -> CorpusState:
     version = schema_version(con)
     if version == 0:
         return EMPTY_STATE
-    state = dict(con.execute("SELECT key, value FROM corpus.ingest_state").fetchall()) if version >= 9 else {}
+    state: dict[str, str] = {}
+    if 9 in applied_migrations(con):  # corpus.ingest_state
+        state = dict(con.execute("SELECT key, value FROM corpus.ingest_state").fetchall())
     rejected = con.execute("SELECT file, sha256, reason, detail FROM corpus.rejected").fetchall()
     return CorpusState(
         loaded=loaded_reports(con),
