@@ -137,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--region", help="region name")
     query.add_argument("--text", help="words to search for")
     query.add_argument("--all-reports", action="store_true", help="include superseded inspections")
+    query.add_argument(
+        "--include-partial",
+        action="store_true",
+        help="count reports that lost pages or sections in group shares",
+    )
     query.add_argument("--format", choices=FORMATS, default="table")
     query.add_argument("--output", type=Path)
 
@@ -429,6 +434,8 @@ def _query(args: argparse.Namespace) -> int:
     }
     if args.all_reports:
         params["all_reports"] = "true"
+    if args.include_partial:
+        params["include_partial"] = "true"
     con = _read_only(args)
     try:
         frame = run_query(con, args.name, params)

@@ -41,7 +41,7 @@ def test_every_query_file_has_a_header() -> None:
         "claims-vs-stats",
         "national-picture",
     }
-    assert queries["theme-benchmark"].parameters == ["--la NAME"]
+    assert queries["theme-benchmark"].parameters == ["--la NAME", "[--include-partial]"]
     assert queries["evidence"].parameters == [
         "--theme ID",
         "[--la NAME]",
