@@ -4,6 +4,7 @@ backoff on 5xx and 429 (honouring Retry-After), timeouts, a cap on pages per run
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from sendcorpus.flows.fetch import USER_AGENT, FetchError, _check_status, fetch_report
 
 log = logging.getLogger(__name__)
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ class PoliteClient:
 def probe(site: str, timeout: float = 10.0) -> None:
     """Open (and close) a TCP connection to the site, so a machine without a route to it fails in
     a second instead of after starting Prefect; no HTTP request is made."""
+    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
+        return  # httpx goes through the proxy; a direct connection says nothing about reachability
     parts = urlsplit(site)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

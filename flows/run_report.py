@@ -61,7 +61,7 @@ def run_markdown(
     return "\n".join(lines) + "\n"
 
 
-def publish(markdown: str, key: str, flow_run_id: str | None) -> None:
+def publish(markdown: str, key: str, flow_run_id: str) -> None:
     """Attach the Markdown to the flow run. A Prefect API that has gone away must not fail a run whose
     data is already written, so problems are logged, not raised."""
     from prefect.client.orchestration import get_client
@@ -75,7 +75,7 @@ def publish(markdown: str, key: str, flow_run_id: str | None) -> None:
                     type="markdown",
                     data=markdown,
                     description="what this run changed",
-                    flow_run_id=UUID(flow_run_id) if flow_run_id else None,
+                    flow_run_id=UUID(flow_run_id),
                 )
             )
     except Exception as error:
@@ -83,8 +83,8 @@ def publish(markdown: str, key: str, flow_run_id: str | None) -> None:
 
 
 def record_and_publish(db: Path, record: RunRecord, rejections: list[str], failures: list[str]) -> None:
-    """The run's row in `runs`, then its artifact: the reports it loaded, their outcome changes,
-    what it rejected and what failed."""
+    """The run's row in `runs`, then its artifact on the flow run: the reports it loaded, their outcome
+    changes, what it rejected and what failed."""
     con = connect(db)
     try:
         record.finished = record.finished or datetime.now()
@@ -92,7 +92,7 @@ def record_and_publish(db: Path, record: RunRecord, rejections: list[str], failu
         reports = new_reports(con, record.started)
     finally:
         con.close()
-    if record.flow_run_id is None:  # nothing ran (a no-change plan): no flow run to attach to, no Prefect
-        return
+    if record.flow_run_id is None:
+        return  # no flow run to attach it to (nothing to do, or it failed before starting): no server either
     title = f"{record.kind} run {record.run_id}: {record.status}"
     publish(run_markdown(title, reports, rejections, failures), f"{record.kind}-run", record.flow_run_id)

@@ -291,9 +291,11 @@ def _positive_int(text: str) -> int:
 
 def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
     """Run the ingest flow and record it in `runs` (and as a Prefect artifact), failed or not."""
+    from contextlib import suppress
     from datetime import datetime
 
     from sendcorpus.flows.run_report import record_and_publish
+    from sendcorpus.flows.summary import FAILURE_REASONS
     from sendcorpus.warehouse.runs import RunRecord
 
     record = RunRecord("ingest", datetime.now())
@@ -301,18 +303,15 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
         run = run_flow()
     except BaseException as error:
         record.status = f"failed: {_one_line(error) or type(error).__name__}"
-        record_and_publish(db, record, [], [record.status])
+        with suppress(Exception):  # the history is best effort; the run's own error is what to report
+            record_and_publish(db, record, [], [record.status])
         raise
     record.flow_run_id, record.new, record.unchanged = run.flow_run_id, run.new, run.unchanged + run.duplicate
     record.rejected, record.failed = run.rejected, run.failed
     record.discovered = run.new + run.unchanged + run.duplicate + run.rejected + run.failed
-    lines = [f"{r.file}: {r.reason} — {r.detail}" for r in run.rejections]
-    record_and_publish(
-        db,
-        record,
-        [line for line in lines if ": failed —" not in line],
-        [line for line in lines if ": failed —" in line],
-    )
+    lines = [(r.reason in FAILURE_REASONS, f"{r.file}: {r.reason} — {r.detail}") for r in run.rejections]
+    failures = [line for failed, line in lines if failed]
+    record_and_publish(db, record, [line for failed, line in lines if not failed], failures)
     return run
 
 

@@ -4,6 +4,7 @@ pages with publication links, and a separate file host serving the real PDFs fro
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,6 +63,7 @@ class FixtureSite:
         self.providers: dict[str, Provider] = {}
         self.faults: dict[str, list[Callable[[], Response]]] = {}  # path → responses served first
         self.seen: list[str] = []  # every path requested, site and files
+        self.arrivals: list[float] = []  # time.monotonic() as each site request arrived
         site.expect_request(re.compile("^/")).respond_with_handler(self._site)
         files.expect_request(re.compile("^/")).respond_with_handler(self._file)
 
@@ -86,6 +88,7 @@ class FixtureSite:
 
     def _site(self, request: Request) -> Response:
         self.seen.append(request.path)
+        self.arrivals.append(time.monotonic())
         fault = self._fault(request.path)
         if fault is not None:
             return fault

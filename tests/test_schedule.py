@@ -65,7 +65,16 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
     db, home, log = tmp_path / "sendcorpus.duckdb", tmp_path / "prefect-home", tmp_path / "schedule.log"
     env = {**os.environ, "PREFECT_HOME": str(home), "SENDCORPUS_PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
-    command = [sys.executable, "-m", "sendcorpus.cli", "schedule", "--cron", "* * * * *"]
+    command = [
+        sys.executable,
+        "-m",
+        "sendcorpus.cli",
+        "schedule",
+        "--cron",
+        "* * * * *",
+        "--name",
+        "minutely",
+    ]
     command += ["--site", site.url, "--delay", "0", "--db", str(db), "--cache", str(tmp_path / "cache")]
     with log.open("w") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -81,7 +90,11 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
         ui = re.search(r"Prefect UI at (http://127\.0\.0\.1:\d+)", log.read_text())
         assert ui, log.read_text()
         flow_run = httpx.get(f"{ui.group(1)}/api/flow_runs/{flow_run_id}", timeout=10).json()
-        assert flow_run["state_type"] == "COMPLETED" and flow_run["deployment_id"]
+        assert flow_run["state_type"] == "COMPLETED"
+        deployment = httpx.get(
+            f"{ui.group(1)}/api/deployments/{flow_run['deployment_id']}", timeout=10
+        ).json()
+        assert deployment["name"] == "minutely"
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)

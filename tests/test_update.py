@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
 import sys
@@ -124,9 +125,18 @@ def test_update_loads_what_is_listed_and_a_second_run_only_what_is_new(
     assert all(run[7] for run in runs)
     assert "inconsistent → positive" in _artifact_for(runs[1][7])
 
+    # A cap on pages stops discovery where it is; the run still completes and says why.
+    capped = ["update", "--site", site.url, "--delay", "0", "--max-pages", "2", "--db", str(db)]
+    assert cli.main([*capped, "--cache", str(tmp_path / "cache")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("update: 4 providers, 0 area SEND publications: 0 new")
+    assert "stopped at the cap of 2 pages per run" in err
+
     assert cli.main(["runs", "--db", str(db), "--format", "csv"]) == 0
     listed = capsys.readouterr().out.strip().splitlines()
-    assert listed[0].startswith("run_id,flow_run_id,kind,started") and len(listed) == 3
+    assert listed[0].startswith("run_id,flow_run_id,kind,started") and len(listed) == 4
+    assert cli.main(["runs", "--db", str(db), "--format", "csv", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
 
 
 def _artifact_for(flow_run_id: str) -> str:
@@ -175,6 +185,7 @@ def test_an_unreachable_site_fails_fast_with_one_line_and_leaves_the_db_alone(tm
         capture_output=True,
         text=True,
         timeout=60,
+        env={key: value for key, value in os.environ.items() if "proxy" not in key.lower()},
     )
     assert done.returncode == 1
     assert (
