@@ -223,7 +223,9 @@ def _memory(run: Measured) -> str:
     return f"peak RSS {run.peak_rss / 2**30:.2f} GiB (PSS {run.peak_pss / 2**30:.2f} GiB)"
 
 
-def run_scale_benchmark(scale: int, reports: Path, workers: int | None, kill_at: float | None) -> int:
+def run_scale_benchmark(
+    scale: int, reports: Path, workers: int | None, kill_at: float | None, compare_runners: bool = False
+) -> int:
     from sendcorpus.flows.analyse import default_workers
     from sendcorpus.flows.synthetic import make_corpus
 
@@ -272,8 +274,20 @@ def run_scale_benchmark(scale: int, reports: Path, workers: int | None, kill_at:
         _print("no-change re-run / ingest", f"{again.wall / first.wall:.1%}")
         if kill_at is not None:
             _killed_run(work, ingest, len(corpus), kill_at, first.wall)
+        if compare_runners:
+            _compare_runners(work / "reports", workers)
         _print("load average at end", " ".join(f"{load:.1f}" for load in os.getloadavg()))
     return 0
+
+
+def _compare_runners(folder: Path, workers: int) -> None:
+    from sendcorpus.flows.ingest import DEFAULT_CHUNK_SIZE
+
+    for mode, label in (("futures", "concurrent.futures"), ("prefect", "Prefect ProcessPoolTaskRunner")):
+        args = [sys.executable, "-m", "sendcorpus.flows.runners", mode, str(folder), str(workers)]
+        run = run_measured([*args, str(DEFAULT_CHUNK_SIZE)])
+        seconds = run.stdout.strip().splitlines()[-1] if run.returncode == 0 else "failed"
+        _print(f"analysis on {label}", f"{seconds} s, {_memory(run)}")
 
 
 def _killed_run(work: Path, ingest: list[str], total: int, kill_at: float, uninterrupted: float) -> None:

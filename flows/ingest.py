@@ -72,11 +72,19 @@ def fetch_missing(planner: Planner, cache: Path) -> None:
     planner.add(fetched)
 
 
+class Chunk:
+    """Inputs analysed and loaded together. A plain object, not a list or dataclass, so that a task
+    runner which unpacks collections in task arguments (Dask does) passes it through whole."""
+
+    def __init__(self, sources: list[InputFile]) -> None:
+        self.sources = sources
+
+
 @task(name="read, clean, segment, extract", cache_policy=NO_CACHE)
-def analyse_chunk(chunk: list[InputFile], analyser: Analyser | None = None) -> list[Result]:
+def analyse_chunk(chunk: Chunk, analyser: Analyser | None = None) -> list[Result]:
     if analyser is None:  # on a Dask worker: this task is the unit of parallelism
-        return [analyse_report(source) for source in chunk]
-    return analyser.submit(chunk)()
+        return [analyse_report(source) for source in chunk.sources]
+    return analyser.submit(chunk.sources)()
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -158,24 +166,27 @@ def ingest(
 
 def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int, list[Rejection]]:
     """Analyse chunk after chunk while the previous one loads; returns (reports loaded, rejections)."""
-    chunks = deque(plan.todo[start : start + chunk_size] for start in range(0, len(plan.todo), chunk_size))
+    chunks = deque(
+        Chunk(plan.todo[start : start + chunk_size]) for start in range(0, len(plan.todo), chunk_size)
+    )
     rejections = [r for r in plan.rejections if r not in plan.to_record]
     to_record = list(plan.to_record)
     if not chunks and (to_record or plan.migrate):
-        rejections += load(quote([]), quote(to_record), plan.replace_ids, db, first=True)[1]
+        rejections += load(quote([]), quote(to_record), quote(plan.replace_ids), db, first=True)[1]
         to_record = []
     first = True
     distributed = not isinstance(get_run_context().task_runner, ThreadPoolTaskRunner)
     # on Dask the chunk task is the unit of parallelism; here a process pool serves two chunks at once
     in_flight = workers if distributed else min(2, workers)
     new = 0
-    with Analyser(workers) as analyser, RunProgress(len(plan.todo)) as progress:
+    with Analyser(1 if distributed else workers) as analyser, RunProgress(len(plan.todo)) as progress:
         pending: deque[PrefectFuture[list[Result]]] = deque()
 
         def submit_next() -> None:
             if chunks:
                 chunk = chunks.popleft()
-                pending.append(analyse_chunk.submit(quote(chunk), None if distributed else quote(analyser)))
+                # plain objects, not quote()d: Prefect does not walk them, and Dask would unpack quote's tuple
+                pending.append(analyse_chunk.submit(chunk, None if distributed else analyser))
 
         for _ in range(in_flight):
             submit_next()
@@ -183,7 +194,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
             results = pending.popleft().result()
             submit_next()
             loaded, chunk_rejections = load(
-                quote(results), quote(to_record), plan.replace_ids, db, first=first
+                quote(results), quote(to_record), quote(plan.replace_ids), db, first=first
             )
             to_record, first = [], False
             new += loaded

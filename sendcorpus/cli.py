@@ -180,6 +180,11 @@ def _parser() -> argparse.ArgumentParser:
     benchmark.add_argument(
         "--kill-at", type=_fraction, help="with --scale: also SIGKILL a run at this share done, then re-run"
     )
+    benchmark.add_argument(
+        "--compare-runners",
+        action="store_true",
+        help="with --scale: also time the analysis on concurrent.futures and on Prefect's process pool",
+    )
 
     _update_commands(command)
     return parser
@@ -525,7 +530,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     from sendcorpus.flows.benchmark import run_benchmark, run_scale_benchmark
 
     if args.scale:
-        return run_scale_benchmark(args.scale, args.reports, args.workers, args.kill_at)
+        return run_scale_benchmark(args.scale, args.reports, args.workers, args.kill_at, args.compare_runners)
     return run_benchmark(args.reports, args.db)
 
 

@@ -18,6 +18,7 @@ from conftest import REPORTS
 def test_ingest_runs_its_chunks_on_a_dask_local_cluster(tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
     from prefect_dask import DaskTaskRunner
 
     from sendcorpus.flows.ingest import ingest
@@ -45,7 +46,9 @@ def test_ingest_runs_its_chunks_on_a_dask_local_cluster(tmp_path: Path) -> None:
     con.close()
     with get_client(sync_client=True) as client:
         task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])), limit=50
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])),
+            limit=50,
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
         )
     names = [task_run.name.rsplit("-", 1)[0] for task_run in task_runs]
     assert names.count("read, clean, segment, extract") == 3
