@@ -264,7 +264,11 @@ def test_too_little_free_space_stops_before_the_load(db: Path, tmp_path: Path) -
 @needs_root
 @pytest.mark.slow
 def test_the_disk_filling_mid_load_keeps_the_earlier_reports(db: Path, tmp_path: Path) -> None:
-    size = db.stat().st_size + 3 * 2**20
+    more = tmp_path / "more-reports"
+    more.mkdir()
+    for name in ("haringey.pdf", "halton.pdf", "medway.pdf", "oldham.pdf"):
+        shutil.copy(REPORTS / name, more / name)
+    size = db.stat().st_size + 512 * 2**10  # room for the database and not much more
     with _tmpfs(tmp_path / "full-disk", str(size)) as mount:
         target = mount / "area.duckdb"
         shutil.copy(db, target)
@@ -273,7 +277,7 @@ def test_the_disk_filling_mid_load_keeps_the_earlier_reports(db: Path, tmp_path:
             "ingest",
             "--no-registry",
             "--source",
-            str(REPORTS),
+            str(more),
             "--db",
             str(target),
             env={"SENDCORPUS_MIN_FREE_MB": "0"},

@@ -169,7 +169,18 @@ def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp
     old.execute(sql)
     old.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
     old.execute(f"ATTACH '{corpus_db}' AS full_corpus (READ_ONLY)")
-    old.execute("INSERT INTO corpus.reports SELECT * FROM full_corpus.corpus.reports WHERE file = 'bury.pdf'")
+    first_columns = ", ".join(
+        name
+        for (name,) in old.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'old' AND table_schema = 'corpus' AND table_name = 'reports' "
+            "ORDER BY ordinal_position"
+        ).fetchall()
+    )
+    old.execute(
+        f"INSERT INTO corpus.reports SELECT {first_columns} FROM full_corpus.corpus.reports "
+        "WHERE file = 'bury.pdf'"
+    )
     old.execute(
         "INSERT INTO corpus.items SELECT i.* FROM full_corpus.corpus.items i "
         "JOIN corpus.reports USING (report_id)"
