@@ -24,6 +24,11 @@ def default_cache() -> Path:
     return Path(os.environ.get("SENDCORPUS_CACHE", PROJECT_ROOT / "data" / "cache"))
 
 
+def default_site() -> str:
+    """The reports site `update` crawls (SENDCORPUS_SITE overrides)."""
+    return os.environ.get("SENDCORPUS_SITE", "https://reports.ofsted.gov.uk")
+
+
 def default_mirror() -> Path | None:
     mirror = shared_dir() / "corpus" / "reports"
     return mirror if mirror.is_dir() else None

@@ -191,26 +191,38 @@ def check_name(path: Path) -> None:
         )
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+def applied_migrations(con: duckdb.DuckDBPyConnection) -> set[int]:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
     ).fetchone()
     if not exists or not exists[0]:
-        return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+        return set()
+    return {int(row[0]) for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest migration up to which every known one is applied (0 for a new database)."""
+    applied = applied_migrations(con)
+    version = 0
+    for known, _, _ in migrations():
+        if known not in applied:
+            break
+        version = known
+    return version
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply migrations newer than the database's version, each in its own transaction."""
+    """Apply every migration the database has not had, in order, each in its own transaction (by
+    number, not only those above the newest applied, so a migration numbered below one already applied
+    still runs)."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
-    current = schema_version(con)
+    done = applied_migrations(con)
     applied = []
     for version, name, sql in migrations():
-        if version <= current:
+        if version in done:
             continue
         with transaction(con):
             con.execute(sql)
