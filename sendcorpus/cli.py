@@ -56,8 +56,8 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     if isinstance(error, settings.PrefectStateError):
         return str(error)
     if isinstance(error, OSError):
-        where = f"{error.filename}: " if error.filename else ""
-        return f"{where}{error.strerror or error}"
+        where = f" {error.filename}" if error.filename else ""
+        return f"cannot use{where}: {error.strerror or error}"
     modules = sys.modules
     db = modules.get("sendcorpus.warehouse.db")
     if db and isinstance(error, db.DatabaseUnusable | db.DatabaseBusy):

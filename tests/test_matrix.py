@@ -433,7 +433,7 @@ def test_output_into_a_read_only_folder(db: Path, tmp_path: Path) -> None:
     finally:
         folder.chmod(0o755)
     _one_line_failure(run, f"cannot write {folder / 'x.csv'}", "Permission denied")
-    _one_line_failure(report, str(folder / "bury.html"), "Permission denied")
+    _one_line_failure(report, f"cannot use {folder / 'bury.html'}: Permission denied")
     assert list(folder.iterdir()) == []
 
 
