@@ -56,8 +56,8 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     if isinstance(error, settings.PrefectStateError):
         return str(error)
     if isinstance(error, OSError):
-        where = f"{error.filename}: " if error.filename else ""
-        return f"{where}{error.strerror or error}"
+        where = f" {error.filename}" if error.filename else ""
+        return f"cannot use{where}: {error.strerror or error}"
     modules = sys.modules
     db = modules.get("sendcorpus.warehouse.db")
     if db and isinstance(error, db.DatabaseUnusable | db.DatabaseBusy):
@@ -243,18 +243,21 @@ def _check_database(db: Path) -> None:
         connect(db).close()
 
 
-def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _quiet_prefect_failures() -> None:
+    """The command reports a failure itself, in one line (or with a traceback when it is a bug);
+    Prefect's own copy of every traceback would bury that line. Called once Prefect is imported:
+    importing it configures its loggers afresh."""
     import logging
 
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from sendcorpus.flows.analyse import default_workers, prestart
     from sendcorpus.flows.plan import plan_before_flow
     from sendcorpus.seeds.build_registry import REGISTRY
     from sendcorpus.seeds.seed_reports import seed_inputs
-
-    # the command reports a failure itself, in one line (or with a traceback when it is a bug);
-    # Prefect's own copy of every traceback would bury that line
-    for name in ("prefect.flow_runs", "prefect.task_runs"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
 
     sources = list(args.source)
     seeds = seed_inputs(settings.default_seed_reports()) if not args.no_registry and not sources else []
@@ -268,6 +271,7 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings.configure_prefect()
     from sendcorpus.flows.ingest import DatabaseHeld, ingest
 
+    _quiet_prefect_failures()
     try:
         return ingest(
             db=args.db,
