@@ -194,25 +194,33 @@ class ThemeTagger:
         """theme -> evidence sentence per doc: the cue's sentence, or for a theme only the model finds,
         the sentence the model scores highest for it."""
         assert self.model is not None
-        texts = [
-            feature_text(doc._.section, doc.text, cues.found)
-            for doc, cues in zip(docs, cue_found, strict=True)
-        ]
-        chosen = []
-        for doc, cues, scores in zip(docs, cue_found, self.model.scores(texts), strict=True):
+        texts = [feature_text(d._.section, d.text, c.found) for d, c in zip(docs, cue_found, strict=True)]
+        chosen, model_only = [], []
+        for cues, scores in zip(cue_found, self.model.scores(texts), strict=True):
             themes = self.model.decide(scores, set(cues.found))
-            kept = {theme: cues.found[theme] for theme in themes if theme in cues.found}
-            model_only = sorted(themes - set(kept))
-            if model_only:
-                per_sentence = self.model.scores(
-                    feature_text(
-                        doc._.section, sentence.text, [t for t, n in cues.found.items() if n == number]
-                    )
-                    for number, sentence in enumerate(cues.sentences)
-                )
-                for theme in model_only:
-                    kept[theme] = max(range(len(cues.sentences)), key=lambda n: per_sentence[n][theme])
-            chosen.append(kept)
+            chosen.append({theme: cues.found[theme] for theme in themes if theme in cues.found})
+            model_only.append(sorted(themes - set(cues.found)))
+        # one batch of every sentence of the items that need one
+        wanted = [
+            (n, number)
+            for n, themes in enumerate(model_only)
+            if themes
+            for number in range(len(cue_found[n].sentences))
+        ]
+        sentence_texts = (
+            feature_text(
+                docs[n]._.section,
+                cue_found[n].sentences[number].text,
+                [theme for theme, at in cue_found[n].found.items() if at == number],
+            )
+            for n, number in wanted
+        )
+        per_sentence: dict[int, list[dict[str, float]]] = {}
+        for (n, _), scores in zip(wanted, self.model.scores(sentence_texts), strict=True):
+            per_sentence.setdefault(n, []).append(scores)
+        for n, themes in enumerate(model_only):
+            for theme in themes:
+                chosen[n][theme] = max(range(len(per_sentence[n])), key=lambda k: per_sentence[n][k][theme])
         return chosen
 
     def _annotate(self, doc: Doc, sentences: list[Span], themes: dict[str, int]) -> None:
