@@ -210,8 +210,6 @@ def test_hackney_source_citation_is_not_a_local_offer_finding(nlp: Language) -> 
 
 # ---------------------------------------------------------------------------------------------- stance
 
-STANCE_SAMPLE = Path(__file__).parent / "stance_sample.jsonl"
-
 
 def test_stance_follows_the_section_unless_the_sentence_says_otherwise() -> None:
     done_well = (
@@ -224,12 +222,20 @@ def test_stance_follows_the_section_unless_the_sentence_says_otherwise() -> None
     assert stance("The area has 30 schools.", "context") == "neutral"
 
 
-def test_stance_on_the_hand_labelled_sample() -> None:
-    """64 item themes drawn at random from the tagged gold items (seed 9) and labelled by hand."""
-    rows = [json.loads(line) for line in STANCE_SAMPLE.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 64
-    correct = sum(stance(row["evidence"], row["section"]) == row["stance"] for row in rows)
-    assert correct / len(rows) >= 0.95  # measured 61/64 = 0.953
+@pytest.mark.parametrize(
+    ("sample", "size", "correct"),
+    [
+        # drawn at random (seed 9) from the tagged gold items, labelled by hand, read while writing the rules
+        ("stance_sample.jsonl", 64, 61),
+        # drawn afterwards (seed 10) and labelled without seeing the predictions
+        ("stance_sample_blind.jsonl", 40, 39),
+    ],
+)
+def test_stance_on_the_hand_labelled_samples(sample: str, size: int, correct: int) -> None:
+    lines = (Path(__file__).parent / sample).read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert len(rows) == size
+    assert sum(stance(row["evidence"], row["section"]) == row["stance"] for row in rows) >= correct
 
 
 def test_the_tagger_records_the_stance_of_each_theme() -> None:
