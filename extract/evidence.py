@@ -17,6 +17,9 @@ ANAPHORIC_START = re.compile(
 )
 
 
+MAX_ANTECEDENTS = 2
+
+
 def clean_sentence(sentence: Span) -> str:
     return sentence.text.strip().lstrip(BULLETS).strip()
 
@@ -27,13 +30,25 @@ def is_bullet(sentence: Span) -> bool:
 
 def evidence_for(sentences: list[Span], number: int) -> str:
     """Sentence `number`; a sub-bullet that continues a lead-in ("...should ensure that:") comes after
-    its lead-in, and a sentence that opens with an anaphor after the sentence before it."""
+    its lead-in, and a sentence that opens with an anaphor after the sentence it leans on."""
     quote = clean_sentence(sentences[number])
     if is_bullet(sentences[number]):
-        lead_in = next((s for s in reversed(sentences[:number]) if not is_bullet(s)), None)
-        if lead_in is not None and (clean_sentence(lead_in).endswith(":") or quote[:1].islower()):
-            return f"{clean_sentence(lead_in)} {quote}"
+        lead_in = next((n for n in range(number - 1, -1, -1) if not is_bullet(sentences[n])), None)
+        if lead_in is not None and (clean_sentence(sentences[lead_in]).endswith(":") or quote[:1].islower()):
+            return f"{_with_antecedents(sentences, lead_in)} {quote}"
         return quote
-    if number > 0 and ANAPHORIC_START.match(quote):
-        return f"{clean_sentence(sentences[number - 1])} {quote}"
-    return quote
+    return _with_antecedents(sentences, number)
+
+
+def _with_antecedents(sentences: list[Span], number: int) -> str:
+    """The sentence, after up to MAX_ANTECEDENTS sentences before it while each opens with an anaphor
+    ("This should include: ..." after "Leaders should improve ...")."""
+    start = number
+    while (
+        start > 0
+        and number - start < MAX_ANTECEDENTS
+        and ANAPHORIC_START.match(clean_sentence(sentences[start]))
+        and not is_bullet(sentences[start - 1])
+    ):
+        start -= 1
+    return " ".join(clean_sentence(sentence) for sentence in sentences[start : number + 1])

@@ -201,6 +201,18 @@ def test_a_sentence_opening_with_an_anaphor_is_quoted_after_the_one_before(nlp: 
     assert evidence_for(sentences, 0) == "Some schools use part-time timetables."
 
 
+def test_a_bullet_under_an_anaphoric_lead_in_is_quoted_from_the_sentence_it_leans_on(nlp: Language) -> None:
+    doc = nlp(
+        "Leaders should improve the quality of EHC plans. This should include: ▪ improving health advice "
+        "▪ improving social care contributions."
+    )
+    sentences = list(doc.sents)
+    assert evidence_for(sentences, len(sentences) - 1) == (
+        "Leaders should improve the quality of EHC plans. "
+        "This should include: improving social care contributions."
+    )
+
+
 def test_hackney_source_citation_is_not_a_local_offer_finding(nlp: Language) -> None:
     text = hackney_item("weakness", "The rate of permanent exclusions")
     assert "This is also supported by evidence from the Hackney SEND information" in text
