@@ -20,6 +20,7 @@ THRESHOLDS = "thresholds.json"
 # every file of the pipeline with its sha256: the pipeline version digests the package's .json files,
 # so this manifest makes a retrained model (binary weights) change the version and re-tag the corpus
 MANIFEST = "manifest.json"
+CUE_WEIGHT = 3  # 5-fold CV item F1 0.817 / 0.810 (seeds 0 / 1) against 0.814 / 0.808 for a single token
 
 
 class ModelMissing(RuntimeError):
@@ -40,9 +41,10 @@ class Thresholds:
 
 def feature_text(section: str | None, text: str, cue_themes: Iterable[str]) -> str:
     """What the classifier reads: the section and the cue themes as tokens of their own, then the text
-    in lower case (the corpus is small, so case would split the counts of every word)."""
-    features = [f"section_{section or 'none'}", *(f"cue_{theme}" for theme in sorted(cue_themes))]
-    return " ".join([*features, text.lower()])
+    in lower case (the corpus is small, so case would split the counts of every word). Each cue token is
+    repeated CUE_WEIGHT times: a bag of words weighs counts, and the heavier cue measured better."""
+    cues = [f"cue_{theme}" for theme in sorted(cue_themes) for _ in range(CUE_WEIGHT)]
+    return " ".join([f"section_{section or 'none'}", *cues, text.lower()])
 
 
 @dataclass

@@ -76,6 +76,14 @@ def test_evaluate_on_the_database_keeps_the_facts_exact(corpus_db: Path) -> None
     assert "Facts: 1.000" in result.stdout
 
 
+def test_every_item_theme_has_a_stance(corpus_db: Path) -> None:
+    query = "SELECT stance, count(*) AS n FROM item_themes GROUP BY stance ORDER BY stance"
+    result = _cli("sql", query, "--format", "csv", "--db", str(corpus_db))
+    assert result.returncode == 0, result.stderr
+    stances = {line.split(",")[0] for line in result.stdout.strip().splitlines()[1:]}
+    assert stances <= {"negative", "neutral", "positive"} and {"negative", "positive"} <= stances
+
+
 @pytest.mark.slow
 def test_evaluate_cross_validated_on_the_shared_gold() -> None:
     """The shipped recipe, fitted on two thirds of the reports and scored on the third it never saw:
