@@ -1,10 +1,18 @@
-"""`sendcorpus benchmark`: the speed of each stage on a folder of reports, printed as numbers."""
+"""`sendcorpus benchmark`: the speed of each stage on a folder of reports, and (`--scale N`) of the whole
+ingest on a synthetic corpus of N reports, printed as numbers."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -77,3 +85,210 @@ def _time_flow(reports: Path) -> None:
         for label in ("full run", "no-change run"):
             summary, seconds = _timed(lambda: ingest(db=db, sources=sources, use_registry=False))
             print(f"flow {label:<15}       {seconds:7.2f} s wall  ({summary.line()})")
+
+
+@dataclass
+class Measured:
+    wall: float
+    peak_rss: int  # bytes, the resident sets of the process and all its descendants added up
+    peak_pss: int  # the same with shared pages divided among the processes that share them
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(args: list[str], stop_when: Callable[[str], bool] | None = None) -> Measured:
+    """Run a command, sampling the memory of its whole process tree; SIGKILL it as soon as
+    `stop_when` is true of a line it writes on stderr. Descendants left running when it ends (the
+    temporary Prefect server of a killed run) are ended too: they were started here."""
+    import psutil
+
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as stdout:
+        process = psutil.Popen(args, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        tree: dict[int, psutil.Process] = {process.pid: process}
+        peaks = [0, 0]
+        lines: list[str] = []
+        running = threading.Event()
+        running.set()
+
+        def sample() -> None:
+            while running.is_set():
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    tree.update((child.pid, child) for child in process.children(recursive=True))
+                rss = pss = 0
+                for member in list(tree.values()):
+                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                        memory = member.memory_full_info()
+                        rss, pss = rss + memory.rss, pss + memory.pss
+                peaks[:] = [max(peaks[0], rss), max(peaks[1], pss)]
+                time.sleep(0.2)
+
+        def read() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                lines.append(line)
+                if stop_when is not None and stop_when(line):
+                    process.send_signal(signal.SIGKILL)
+
+        threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=read, daemon=True)]
+        for thread in threads:
+            thread.start()
+        process.wait()
+        wall = time.perf_counter() - started
+        running.clear()
+        for member in tree.values():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if member.pid != process.pid and member.is_running():
+                    member.kill()
+        for thread in threads:
+            thread.join(timeout=10)
+        stdout.seek(0)
+        output = stdout.read()
+    return Measured(wall, peaks[0], peaks[1], process.returncode, output, "".join(lines))
+
+
+_TRIVIAL_FLOW = """
+from sendcorpus import settings
+settings.configure_prefect()
+from prefect import flow, task
+
+@task
+def step(n: int) -> int:
+    return n + 1
+
+@flow
+def trivial() -> int:
+    return step(step(step(0)))
+
+trivial()
+"""
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sendcorpus.cli", *args]
+
+
+def _raw_floor(pdfs: list[Path]) -> float:
+    """pypdfium2's text of every page, nothing else, in one process: the cost no pipeline can beat."""
+    import pypdfium2 as pdfium
+
+    started = time.perf_counter()
+    for path in pdfs:
+        document = pdfium.PdfDocument(str(path))
+        for page in document:
+            textpage = page.get_textpage()
+            textpage.get_text_range()
+            textpage.close()
+            page.close()
+        document.close()
+    return time.perf_counter() - started
+
+
+def _query_latencies(db: Path) -> dict[str, float]:
+    """Each named query's wall time in ms (the best of three) on a read-only connection."""
+    from sendcorpus.queries.catalog import list_queries, run_query
+    from sendcorpus.warehouse.db import connect
+
+    values = {
+        "la": "Hackney",
+        "theme": "ehcp_timeliness",
+        "region": "London",
+        "text": "speech and language therapy",
+    }
+    con = connect(db, read_only=True)
+    latencies = {}
+    try:
+        for info in list_queries():
+            params = {p.option: values[p.option] for p in info.spec if p.required}
+            times = []
+            for _ in range(3):
+                _, seconds = _timed(lambda info=info, params=params: run_query(con, info.name, params))
+                times.append(seconds)
+            latencies[info.name] = min(times) * 1000
+    finally:
+        con.close()
+    return latencies
+
+
+def _best_wall(args: list[str], runs: int = 3) -> float:
+    return min(run_measured(args).wall for _ in range(runs))
+
+
+def _print(label: str, value: str) -> None:
+    print(f"{label:<44} {value}", flush=True)
+
+
+def _memory(run: Measured) -> str:
+    return f"peak RSS {run.peak_rss / 2**30:.2f} GiB (PSS {run.peak_pss / 2**30:.2f} GiB)"
+
+
+def run_scale_benchmark(scale: int, reports: Path, workers: int | None, kill_at: float | None) -> int:
+    from sendcorpus.flows.analyse import default_workers
+    from sendcorpus.flows.synthetic import make_corpus
+
+    pdfs = sorted(reports.glob("*.pdf"))
+    if not pdfs:
+        print(f"no PDFs in {reports}")
+        return 2
+    workers = workers or default_workers()
+    with tempfile.TemporaryDirectory(prefix="sendcorpus-bench-") as folder:
+        work = Path(folder)
+        seeds = default_seed_reports()
+        corpus, seconds = _timed(
+            lambda: make_corpus(pdfs, scale, work / "reports", seeds[0] if seeds else None)
+        )
+        _print("reports (synthetic, distinct bytes)", f"{len(corpus)}  (written in {seconds:.1f} s)")
+        _print("workers", f"{workers} of {default_workers()} cores available")
+        _print("load average at start (other programs)", " ".join(f"{load:.1f}" for load in os.getloadavg()))
+        floor = _raw_floor([path for path in corpus if path.suffix == ".pdf"])
+        _print("raw pypdfium2 floor (1 process)", f"{floor:.2f} s")
+        if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
+            run_measured([sys.executable, "-c", _TRIVIAL_FLOW])  # Prefect's first start creates its database
+        trivial = run_measured([sys.executable, "-c", _TRIVIAL_FLOW])
+        _print("trivial Prefect flow (3 tasks)", f"{trivial.wall:.2f} s wall, {_memory(trivial)}")
+
+        db = work / "bench.duckdb"
+        ingest = _cli("ingest", "--no-registry", "--source", str(work / "reports"), "--db", str(db))
+        ingest += ["--workers", str(workers)]
+        first = run_measured(ingest)
+        if first.returncode != 0:
+            print(f"ingest failed: {first.stderr.strip().splitlines()[-1:]}")
+            return 1
+        _print("ingest", f"{first.wall:.2f} s wall, {len(corpus) / first.wall:.1f} reports/s")
+        _print("  summary", first.stdout.strip().splitlines()[-1])
+        _print("  peak memory, process tree", _memory(first))
+        again = run_measured(ingest)
+        _print("no-change re-run", f"{again.wall:.2f} s wall, {_memory(again)}")
+        size = db.stat().st_size + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0)
+        _print("database size", f"{size / 2**20:.1f} MiB")
+        for name, ms in _query_latencies(db).items():
+            _print(f"query {name}", f"{ms:.0f} ms")
+        select_one = _best_wall(_cli("sql", "select 1", "--db", str(db)))
+        _print('`sendcorpus sql "select 1"` (best of 3)', f"{select_one:.2f} s wall")
+        benchmark = _best_wall(_cli("query", "theme-benchmark", "--la", "Hackney", "--db", str(db)))
+        _print("`sendcorpus query theme-benchmark --la Hackney`", f"{benchmark:.2f} s wall")
+        _print("(ingest - trivial flow) / raw floor", f"{(first.wall - trivial.wall) / floor:.2f}")
+        _print("no-change re-run / ingest", f"{again.wall / first.wall:.1%}")
+        if kill_at is not None:
+            _killed_run(work, ingest, len(corpus), kill_at, first.wall)
+        _print("load average at end", " ".join(f"{load:.1f}" for load in os.getloadavg()))
+    return 0
+
+
+def _killed_run(work: Path, ingest: list[str], total: int, kill_at: float, uninterrupted: float) -> None:
+    """SIGKILL an ingest once `kill_at` of its reports are committed, run it again, compare the work."""
+    db = work / "killed.duckdb"
+    args = [str(db) if arg.endswith("bench.duckdb") else arg for arg in ingest]
+
+    def far_enough(line: str) -> bool:  # "ingest: 120 of 500 reports done"
+        words = line.split()
+        return line.startswith("ingest: ") and words[1].isdigit() and int(words[1]) >= kill_at * total
+
+    killed = run_measured(args, stop_when=far_enough)
+    rerun = run_measured(args)
+    _print(f"killed at {kill_at:.0%}", f"{killed.wall:.2f} s wall, then a re-run of {rerun.wall:.2f} s")
+    _print(
+        "  re-run summary", rerun.stdout.strip().splitlines()[-1] if rerun.stdout.strip() else rerun.stderr
+    )
+    _print("  (killed + re-run) / uninterrupted", f"{(killed.wall + rerun.wall) / uninterrupted:.2f}")

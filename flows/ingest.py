@@ -1,214 +1,127 @@
-"""The Prefect flow `ingest`: resolve/fetch → text per page → clean → segment → extract → load.
+"""The Prefect flow `ingest`: plan → (fetch) → chunks of read, clean, segment, extract → load → index.
 
-Tasks are coarse (one per stage over the whole batch): Prefect's per-task overhead makes a
-task per report or per item slower than the work itself.
+The run is planned first (hashes and one look at the corpus), then streamed in chunks of bounded size:
+each chunk is analysed on every core and loaded in one transaction, then dropped, so memory does not
+grow with the run and a run stopped midway keeps every chunk it finished. Tasks are per chunk and
+stage; chunks travel `quote()`d with no cache key, so Prefect never walks their pages and rows.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+from prefect.futures import PrefectFuture
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
-from sendcorpus.extract.clean import clean_pages
-from sendcorpus.extract.layout import Page, ParsedReport
-from sendcorpus.extract.parse import parse_pages, read_file_pages
-from sendcorpus.extract.pdf_text import PdfError
-from sendcorpus.extract.text_file import TextDecodeError
-from sendcorpus.extract.validate import Rejected, check_file, check_parsed
+from sendcorpus.flows.analyse import Analyser, Result, analyse_report, default_workers
 from sendcorpus.flows.fetch import FetchError, fetch_report
-from sendcorpus.flows.progress import track
-from sendcorpus.flows.records import build_records, pipeline_version
-from sendcorpus.flows.sources import (
-    InputFile,
-    add_provenance,
-    registry_by_sha256,
-    registry_inputs,
-    sha256_of,
-    source_inputs,
-)
+from sendcorpus.flows.plan import Plan, Planner, list_inputs, read_corpus_state
+from sendcorpus.flows.progress import RunProgress
+from sendcorpus.flows.sources import InputFile
+from sendcorpus.flows.summary import RunSummary, summarise
+from sendcorpus.flows.version import pipeline_version
 from sendcorpus.seeds.build_registry import REGISTRY
-from sendcorpus.warehouse.db import connect
-from sendcorpus.warehouse.load import ReportRecord, load_report, loaded_reports, record_rejection
+from sendcorpus.warehouse.db import DatabaseBusy, connect
+from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk, set_state
+from sendcorpus.warehouse.official_stats import load_defaults as load_official_statistics
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
 
+__all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest"]
 
-@dataclass
-class Rejection:
-    file: str
-    sha256: str | None
-    reason: str
-    detail: str
+DEFAULT_CHUNK_SIZE = 40
+WRITE_WAIT_SECONDS = 60.0
 
 
-@dataclass
-class Work:
-    """One input on its way through the stages."""
-
-    source: InputFile
-    kind: str = ""
-    pages: list[Page] = field(default_factory=list)
-    parsed: ParsedReport | None = None
+class DatabaseHeld(Exception):
+    """Readers kept the database past the writer's wait; finished chunks are kept."""
 
 
-@dataclass
-class RunSummary:
-    new: int = 0
-    unchanged: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    seconds: float = 0.0
-    rejections: list[Rejection] = field(default_factory=list)
-
-    def line(self) -> str:
-        return (
-            f"ingest: {self.new} new, {self.unchanged} unchanged, {self.duplicate} duplicate, "
-            f"{self.rejected} rejected in {self.seconds:.1f} s"
-        )
+@task(name="plan", cache_policy=NO_CACHE)
+def plan_run(
+    sources: list[Path],
+    registry: Path | None,
+    mirror: Path | None,
+    db: Path,
+    rebuild: bool,
+    extra: list[InputFile],
+) -> Planner:
+    planner = Planner(read_corpus_state(db), rebuild)
+    planner.add(list_inputs(sources, registry, mirror) + extra)
+    return planner
 
 
-@task(name="resolve and fetch")
-def resolve_inputs(
-    sources: list[Path], registry: Path | None, mirror: Path | None, cache: Path
-) -> tuple[list[InputFile], list[Rejection]]:
-    inputs = source_inputs(sources) if sources else []
-    if registry is not None:
-        inputs = registry_inputs(mirror, registry) + inputs
-    ready, rejections = [], []
-    for item in track(inputs, "fetching"):
-        if item.path is None:
-            if not item.url:
-                rejections.append(Rejection(item.name, None, "missing", "no local copy and no URL to fetch"))
-                continue
-            try:
-                item.path = fetch_report(item.url, item.expected_sha256, cache)
-            except FetchError as error:
-                rejections.append(Rejection(item.name, item.expected_sha256, "download_failed", error.detail))
-                continue
-        ready.append(item)
-    return ready, rejections
-
-
-@task(name="plan")
-def plan(inputs: list[InputFile], db: Path, rebuild: bool) -> tuple[list[Work], int, list[Rejection]]:
-    """Split inputs into work to do, unchanged reports, and duplicates of other files."""
-    con = connect(db)
-    try:
-        loaded = loaded_reports(con)
-    finally:
-        con.close()
-    version = pipeline_version()
-    registry = registry_by_sha256()
-    todo, duplicates, unchanged = [], [], 0
-    first_seen: dict[str, str] = {}
-    for item in inputs:
-        assert item.path is not None
-        item.sha256 = sha256_of(item.path)
-        if item.url is None and item.sha256 in registry:
-            add_provenance(item, registry[item.sha256])
-        original = first_seen.get(item.sha256) or _loaded_under_other_name(loaded, item)
-        if original:
-            detail = f"same content as {original}, which is loaded once"
-            duplicates.append(Rejection(item.name, item.sha256, "duplicate", detail))
-            continue
-        first_seen[item.sha256] = item.name
-        if not rebuild and loaded.get(item.sha256) == (item.name, version):
-            unchanged += 1
-            continue
-        todo.append(Work(source=item))
-    return todo, unchanged, duplicates
-
-
-def _loaded_under_other_name(loaded: dict[str, tuple[str, str]], item: InputFile) -> str | None:
-    known = loaded.get(item.sha256 or "")
-    return known[0] if known and known[0] != item.name else None
-
-
-def _each(
-    batch: list[Work], step: Callable[[Work], None], description: str = ""
-) -> tuple[list[Work], list[Rejection]]:
-    """Apply one stage's step to each report; a report that fails is rejected and the run goes on."""
-    done, rejections = [], []
-    for work in track(batch, description) if description else batch:
+@task(name="fetch", cache_policy=NO_CACHE)
+def fetch_missing(planner: Planner, cache: Path) -> None:
+    """Download the remote inputs the plan could not rule out, then plan them like local files."""
+    fetched = []
+    for item in planner.plan.to_fetch:
+        assert item.url is not None
         try:
-            step(work)
-        except Exception as error:
-            reason, detail = _explain(error)
-            rejections.append(Rejection(work.source.name, work.source.sha256, reason, detail))
+            item.path = fetch_report(item.url, item.expected_sha256, cache)
+        except FetchError as error:
+            planner.reject(Rejection(item.name, item.expected_sha256, "download_failed", error.detail))
             continue
-        done.append(work)
-    return done, rejections
+        fetched.append(item)
+    planner.plan.to_fetch = []
+    planner.add(fetched)
 
 
-def _explain(error: Exception) -> tuple[str, str]:
-    if isinstance(error, Rejected):
-        return error.reason, error.detail
-    if isinstance(error, PdfError):
-        return "corrupt", str(error)
-    if isinstance(error, TextDecodeError):
-        return "undecodable", str(error)
-    return (
-        "failed",
-        f"could not be processed ({type(error).__name__}: {error}); this is a bug, please report it",
-    )
+@task(name="read, clean, segment, extract", cache_policy=NO_CACHE)
+def analyse_chunk(chunk: list[InputFile], analyser: Analyser | None = None) -> list[Result]:
+    if analyser is None:  # on a Dask worker: this task is the unit of parallelism
+        return [analyse_report(source) for source in chunk]
+    return analyser.submit(chunk)()
 
 
-def _read(work: Work) -> None:
-    assert work.source.path is not None
-    work.kind = check_file(work.source.path)
-    work.pages = read_file_pages(work.source.path, work.kind)
-
-
-def _clean(work: Work) -> None:
-    work.pages = clean_pages(work.pages)
-
-
-def _segment(work: Work) -> None:
-    work.parsed = parse_pages(work.pages)
-    check_parsed(work.parsed, work.kind)
-
-
-@task(name="text per page")
-def read_pages(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
-    return _each(batch, _read, "reading text")
-
-
-@task(name="clean")
-def clean(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
-    return _each(batch, _clean)
-
-
-@task(name="segment")
-def segment_reports(batch: list[Work]) -> tuple[list[Work], list[Rejection]]:
-    return _each(batch, _segment)
-
-
-@task(name="extract facts and themes")
-def extract(batch: list[Work]) -> tuple[list[ReportRecord], list[Rejection]]:
-    records, failures = build_records(
-        [(work.source, work.kind, work.parsed) for work in batch if work.parsed]
-    )
-    rejections = [Rejection(name, sha, *_explain(error)) for name, sha, error in failures]
-    return records, rejections
-
-
-@task(name="load")
-def load(records: list[ReportRecord], rejections: list[Rejection], db: Path) -> None:
-    con = connect(db)
+@task(name="load", cache_policy=NO_CACHE)
+def load(
+    results: list[Result], rejections: list[Rejection], replace_ids: set[str], db: Path, first: bool
+) -> tuple[int, list[Rejection]]:
+    """One transaction for the chunk; returns how many reports loaded and every rejection of the chunk
+    (`rejections` from planning, bad inputs, load failures). The first load also refreshes the
+    reference tables, so even a run stopped after one chunk leaves a usable corpus."""
+    records = [result for result in results if isinstance(result, ReportRecord)]
+    rejected = [*rejections, *(result for result in results if isinstance(result, Rejection))]
+    con = _writer(db)
     try:
-        load_local_authorities(con)
-        load_themes(con)
-        for record in track(records, "loading"):
-            load_report(con, record)
-        for rejection in rejections:
-            record_rejection(con, rejection.file, rejection.sha256, rejection.reason, rejection.detail)
-        if records:
-            build_search_index(con)
+        if first:
+            load_local_authorities(con)
+            load_official_statistics(con)
+            load_themes(con)
+        failed = load_chunk(con, records, rejected, replace_ids)
     finally:
         con.close()
+    return len(records) - len(failed), rejected + failed
+
+
+@task(name="search index", cache_policy=NO_CACHE)
+def finish(db: Path, reindex: bool) -> None:
+    """Rebuild the search index when reports changed or the last build did not finish, and record
+    the pipeline version of this finished run."""
+    con = _writer(db)
+    try:
+        if reindex:
+            build_search_index(con)
+        set_state(con, "pipeline_version", pipeline_version())
+    finally:
+        con.close()
+
+
+def _writer(db: Path):  # type: ignore[no-untyped-def]
+    try:
+        return connect(db, wait_seconds=WRITE_WAIT_SECONDS)
+    except DatabaseBusy:
+        raise DatabaseHeld(
+            f"the database {db} is held by another process (a `sql`, `query` or `report` reader, or "
+            f"another program) for more than {WRITE_WAIT_SECONDS:g} s; the chunks already loaded are kept: "
+            "run ingest again when it is free to do the rest"
+        ) from None
 
 
 @flow(name="ingest", log_prints=False)
@@ -220,31 +133,69 @@ def ingest(
     mirror: Path | None = None,
     cache: Path | None = None,
     rebuild: bool = False,
+    inputs: list[InputFile] | None = None,
+    workers: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> RunSummary:
-    """Ingest area SEND reports into the DuckDB corpus at `db`; unchanged files are skipped."""
+    """Ingest area SEND reports into the DuckDB corpus at `db`; unchanged files are skipped.
+
+    `inputs` are extra ready inputs (a local path, provenance filled in) added to those found from
+    `sources` and the registry. `workers` processes read and analyse reports (default: one per core)."""
     started = time.perf_counter()
-    inputs, fetch_rejections = resolve_inputs(
-        list(sources or []), registry if use_registry else None, mirror, cache or db.parent / "cache"
+    planner = plan_run(
+        list(sources or []),
+        registry if use_registry else None,
+        mirror,
+        db,
+        rebuild,
+        quote(list(inputs or [])),
     )
-    todo, unchanged, duplicates = plan(inputs, db, rebuild)
-    read, read_rejections = read_pages(todo)
-    cleaned, clean_rejections = clean(read)
-    segmented, segment_rejections = segment_reports(cleaned)
-    records, extract_rejections = extract(segmented)
-    rejections = (
-        fetch_rejections
-        + duplicates
-        + read_rejections
-        + clean_rejections
-        + segment_rejections
-        + extract_rejections
-    )
-    load(records, rejections, db)
-    return RunSummary(
-        new=len(records),
-        unchanged=unchanged,
-        duplicate=len(duplicates),
-        rejected=len(rejections) - len(duplicates),
-        seconds=time.perf_counter() - started,
-        rejections=rejections,
-    )
+    if planner.plan.to_fetch:
+        fetch_missing(quote(planner), cache or db.parent / "cache")
+    new, rejections = _run_plan(planner.plan, db, workers or default_workers(), max(1, chunk_size))
+    return summarise(new, planner.plan.unchanged, rejections, time.perf_counter() - started, _flow_run_id())
+
+
+def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int, list[Rejection]]:
+    """Analyse chunk after chunk while the previous one loads; returns (reports loaded, rejections)."""
+    chunks = deque(plan.todo[start : start + chunk_size] for start in range(0, len(plan.todo), chunk_size))
+    rejections = [r for r in plan.rejections if r not in plan.to_record]
+    to_record = list(plan.to_record)
+    if not chunks and (to_record or plan.migrate):
+        rejections += load(quote([]), quote(to_record), plan.replace_ids, db, first=True)[1]
+        to_record = []
+    first = True
+    distributed = not isinstance(get_run_context().task_runner, ThreadPoolTaskRunner)
+    # on Dask the chunk task is the unit of parallelism; here a process pool serves two chunks at once
+    in_flight = workers if distributed else min(2, workers)
+    new = 0
+    with Analyser(workers) as analyser, RunProgress(len(plan.todo)) as progress:
+        pending: deque[PrefectFuture[list[Result]]] = deque()
+
+        def submit_next() -> None:
+            if chunks:
+                chunk = chunks.popleft()
+                pending.append(analyse_chunk.submit(quote(chunk), None if distributed else quote(analyser)))
+
+        for _ in range(in_flight):
+            submit_next()
+        while pending:
+            results = pending.popleft().result()
+            submit_next()
+            loaded, chunk_rejections = load(
+                quote(results), quote(to_record), plan.replace_ids, db, first=first
+            )
+            to_record, first = [], False
+            new += loaded
+            rejections += chunk_rejections
+            progress.advance(len(results))
+    if new or plan.reindex or plan.finish or plan.migrate:
+        finish(db, reindex=bool(new) or plan.reindex)
+    return new, rejections
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    run_id = flow_run.id
+    return str(run_id) if run_id else None

@@ -2,63 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from functools import cache
-from importlib import resources
-
 from spacy.tokens import Doc
 
-from sendcorpus import __version__
+from sendcorpus.extract.completeness import completeness
 from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.layout import Item, ParsedReport
 from sendcorpus.extract.nlp import annotate
 from sendcorpus.flows.sources import InputFile
+from sendcorpus.flows.version import pipeline_version
 from sendcorpus.warehouse.load import ReportRecord
 
 
-@cache
-def pipeline_version() -> str:
-    """The package version plus a digest of the extraction code and patterns: a change to either
-    makes every report count as changed, so the next run reprocesses it."""
-    digest = hashlib.sha256()
-    root = resources.files("sendcorpus.extract")
-    for entry in sorted(_files(root), key=lambda e: e.name):
-        digest.update(entry.name.encode())
-        digest.update(entry.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:10]}"
-
-
-def _files(root):  # type: ignore[no-untyped-def]
-    for entry in root.iterdir():
-        if entry.is_dir() and entry.name != "__pycache__":
-            yield from _files(entry)
-        elif entry.name.endswith((".py", ".jsonl", ".json", ".yaml")):
-            yield entry
-
-
-def build_records(
-    batch: list[tuple[InputFile, str, ParsedReport]],
-) -> tuple[list[ReportRecord], list[tuple[str, str | None, Exception]]]:
-    """Records for the reports that could be analysed, and (file, sha256, error) for the others.
-
-    The spaCy pass runs once over the items of the whole batch, so `nlp.pipe` batches across reports."""
-    docs = _annotate_all([parsed for _, _, parsed in batch])
-    records, failures = [], []
-    for index, (source, kind, parsed) in enumerate(batch):
-        try:
-            records.append(_record(source, kind, parsed, docs.get(index, [])))
-        except Exception as error:
-            failures.append((source.name, source.sha256, error))
-    return records, failures
-
-
-def _annotate_all(reports: list[ParsedReport]) -> dict[int, list[tuple[Item, Doc]]]:
-    owner = {id(item): index for index, report in enumerate(reports) for item in report.items}
-    by_report: dict[int, list[tuple[Item, Doc]]] = defaultdict(list)
-    for item, doc in annotate(item for report in reports for item in report.items):
-        by_report[owner[id(item)]].append((item, doc))
-    return by_report
+def build_record(source: InputFile, kind: str, parsed: ParsedReport) -> ReportRecord:
+    """The rows of one report. The spaCy pass runs per report, so one report's failure there
+    (an over-long item, say) rejects that report only."""
+    return _record(source, kind, parsed, list(annotate(parsed.items)))
 
 
 def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple[Item, Doc]]) -> ReportRecord:
@@ -76,6 +34,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
         n_pages=len(parsed.pages) if paged else None,
         n_words=parsed.n_words,
         pipeline_version=pipeline_version(),
+        completeness=completeness(parsed, kind),
     )
     record.facts = {
         "local_authority": facts.local_authority,
@@ -115,6 +74,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
                 **key,
                 "figure_no": number,
                 "kind": figure.kind,
+                "duration_kind": figure.duration_kind,
                 "value": figure.value,
                 "unit": figure.unit,
                 "weeks": figure.weeks,

@@ -158,14 +158,17 @@ def test_registry_reports_are_downloaded_when_there_is_no_mirror(
     assert con.execute("SELECT file, reason FROM rejected").fetchall() == [("bury.pdf", "download_failed")]
 
 
-def test_each_run_is_recorded_by_prefect_with_a_task_run_per_stage(tmp_path: Path) -> None:
+def test_each_run_is_recorded_by_prefect_with_a_task_run_per_chunk_and_stage(tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+    from prefect.client.schemas.sorting import TaskRunSort
 
-    ingest(db=tmp_path / "recorded.duckdb", sources=[REPORTS / "rutland.pdf"], use_registry=False)
+    sources = [REPORTS / name for name in ("rutland.pdf", "bury.pdf", "haringey.pdf")]
+    db = tmp_path / "recorded.duckdb"
+    summary = ingest(db=db, sources=sources, use_registry=False, workers=2, chunk_size=2)
+    assert summary.new == 3
     with get_client(sync_client=True) as client:
-        run = client.read_flow_runs(limit=1, sort=FlowRunSort.START_TIME_DESC)[0]
+        run = client.read_flow_run(summary.flow_run_id)
         task_runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
             limit=50,
@@ -173,15 +176,9 @@ def test_each_run_is_recorded_by_prefect_with_a_task_run_per_stage(tmp_path: Pat
         )
     assert run.state_name == "Completed"
     stages = [task_run.name.rsplit("-", 1)[0] for task_run in task_runs]
-    assert stages == [
-        "resolve and fetch",
-        "plan",
-        "text per page",
-        "clean",
-        "segment",
-        "extract facts and themes",
-        "load",
-    ]
+    # two chunks of at most 2 reports: both are analysed before the first is loaded
+    analyse = "read, clean, segment, extract"
+    assert stages == ["plan", analyse, analyse, "load", "load", "search index"]
     assert {task_run.state_name for task_run in task_runs} == {"Completed"}
 
 
@@ -208,3 +205,27 @@ def test_a_reinspection_is_kept_beside_the_older_report_and_is_the_latest(tmp_pa
     ]
     assert str(rows[1][3]) == "2025-11-17"
     assert con.execute("SELECT count(*) FROM reports WHERE is_latest").fetchone()[0] == 2
+
+
+def test_ready_inputs_are_ingested_with_their_provenance_and_the_run_id(tmp_path: Path) -> None:
+    from datetime import date
+
+    from sendcorpus.flows.sources import InputFile
+
+    copy = tmp_path / "rutland-2023.pdf"
+    shutil.copy(REPORTS / "rutland.pdf", copy)
+    extra = InputFile(
+        name=copy.name,
+        path=copy,
+        url="https://files.example.org/rutland-2023.pdf",
+        published=date(2023, 7, 1),
+        la_code="857",
+    )
+    db = tmp_path / "inputs.duckdb"
+    summary = ingest(db=db, use_registry=False, inputs=[extra])
+    assert (summary.new, summary.rejected, summary.failed) == (1, 0, 0)
+    assert summary.flow_run_id and len(summary.flow_run_id) == 36
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(
+        "SELECT file, source_url, published, registry_la_code FROM corpus.reports"
+    ).fetchall() == [(copy.name, extra.url, extra.published, "857")]

@@ -1,14 +1,18 @@
-"""Writing reports into the corpus: one transaction per report, bulk inserts through Arrow."""
+"""Writing reports into the corpus: a chunk of reports per transaction, bulk inserts through Arrow.
+
+A transaction holds whole reports only, so a crash leaves each report's old version or its new one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import insert_frame, transaction
+from sendcorpus.warehouse.db import applied_migrations, insert_frame, schema_version, transaction
 
 REPORT_TABLES = ("fact_evidence", "figures", "item_themes", "items", "pages", "facts", "reports")
 
@@ -25,6 +29,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "n_words": pl.Int32,
         "pipeline_version": pl.String,
         "loaded_at": pl.Datetime("us"),
+        "completeness": pl.String,
     },
     "facts": {
         "report_id": pl.String,
@@ -68,6 +73,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "item_no": pl.Int32,
         "figure_no": pl.Int32,
         "kind": pl.String,
+        "duration_kind": pl.String,
         "value": pl.Float64,
         "unit": pl.String,
         "weeks": pl.Float64,
@@ -92,20 +98,152 @@ class ReportRecord:
     n_pages: int | None
     n_words: int
     pipeline_version: str
+    completeness: str = "complete"
     facts: dict[str, object] = field(default_factory=dict)
     rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+
+
+@dataclass
+class Rejection:
+    """An input that was not loaded, and why: one row of corpus.rejected."""
+
+    file: str
+    sha256: str | None
+    reason: str
+    detail: str
+
+
+@dataclass
+class CorpusState:
+    """What planning needs to know about the corpus, read in one short read-only visit."""
+
+    loaded: dict[str, tuple[str, str]]  # sha256 → (file, pipeline_version)
+    rejected: dict[str, tuple[str | None, str, str]]  # file → (sha256, reason, detail)
+    schema_version: int
+    search_index_ok: bool
+    pipeline_version: str  # of the last run that finished
+
+
+EMPTY_STATE = CorpusState({}, {}, 0, False, "")
+
+
+def read_state(con: duckdb.DuckDBPyConnection) -> CorpusState:
+    version = schema_version(con)
+    if version == 0:
+        return EMPTY_STATE
+    state: dict[str, str] = {}
+    if 9 in applied_migrations(con):  # corpus.ingest_state
+        state = dict(con.execute("SELECT key, value FROM corpus.ingest_state").fetchall())
+    rejected = con.execute("SELECT file, sha256, reason, detail FROM corpus.rejected").fetchall()
+    return CorpusState(
+        loaded=loaded_reports(con),
+        rejected={file: (sha, reason, detail) for file, sha, reason, detail in rejected},
+        schema_version=version,
+        search_index_ok=state.get("search_index") == "ok" and _index_complete(con),
+        pipeline_version=state.get("pipeline_version", ""),
+    )
+
+
+def _index_complete(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM corpus.items) = (SELECT count(*) FROM corpus.search_items), "
+        "EXISTS (SELECT 1 FROM duckdb_schemas() WHERE schema_name = 'fts_corpus_search_items')"
+    ).fetchone()
+    return bool(row and row[0] and row[1])
+
+
+def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute(
+        "UPDATE corpus.ingest_state SET value = ?, updated_at = now()::TIMESTAMP WHERE key = ?", [value, key]
+    )
 
 
 def load_report(con: duckdb.DuckDBPyConnection, record: ReportRecord) -> None:
     """Replace the report's rows in one transaction: a crash leaves the old version or the new, never half."""
     frames = _frames(record)
     with transaction(con):
-        for table in REPORT_TABLES:
-            con.execute(f"DELETE FROM corpus.{table} WHERE report_id = ?", [record.report_id])
-        con.execute("DELETE FROM corpus.rejected WHERE file = ?", [record.file])
-        for table in reversed(REPORT_TABLES):
-            if frames[table].height:
-                insert_frame(con, f"corpus.{table}", frames[table])
+        _write(con, [(record, frames)], [], {record.report_id})
+
+
+def load_chunk(
+    con: duckdb.DuckDBPyConnection,
+    records: Sequence[ReportRecord],
+    rejections: Sequence[Rejection],
+    replace_ids: set[str] | frozenset[str],
+) -> list[Rejection]:
+    """Load a chunk of reports and rejections in one transaction; returns the reports that could not
+    be loaded (recorded as rejected), while the rest of the chunk loads.
+
+    Only reports in `replace_ids` (already in the corpus) have old rows to delete first."""
+    failed: list[Rejection] = []
+    framed = []
+    for record in records:
+        try:
+            framed.append((record, _frames(record)))
+        except Exception as error:  # a value the tables cannot hold: this report only
+            failed.append(_load_failure(record, error))
+    try:
+        with transaction(con):
+            _write(con, framed, [*rejections, *failed], replace_ids)
+        return failed
+    except duckdb.Error as error:
+        if _not_about_the_rows(error):
+            raise
+    # one report's rows broke the chunk: each report in its own transaction, so the others still load
+    for record, frames in framed:
+        try:
+            with transaction(con):
+                _write(con, [(record, frames)], [], replace_ids)
+        except duckdb.Error as error:
+            if _not_about_the_rows(error):
+                raise
+            failed.append(_load_failure(record, error))
+    with transaction(con):
+        _write(con, [], [*rejections, *failed], replace_ids)
+    return failed
+
+
+def _not_about_the_rows(error: duckdb.Error) -> bool:
+    """Disk full, I/O and lost connections are the machine's problem: retrying report by report
+    would only fail the same way."""
+    message = str(error).lower()
+    return isinstance(error, duckdb.IOException | duckdb.FatalException) or "no space left" in message
+
+
+def _load_failure(record: ReportRecord, error: Exception) -> Rejection:
+    detail = " ".join(str(error).split())
+    return Rejection(record.file, record.sha256, "load_failed", f"could not be loaded ({detail})")
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    framed: Sequence[tuple[ReportRecord, dict[str, pl.DataFrame]]],
+    rejections: Sequence[Rejection],
+    replace_ids: set[str] | frozenset[str],
+) -> None:
+    for record, _ in framed:
+        if record.report_id in replace_ids:
+            for table in REPORT_TABLES:
+                con.execute(f"DELETE FROM corpus.{table} WHERE report_id = ?", [record.report_id])
+    for file in {record.file for record, _ in framed} | {rejection.file for rejection in rejections}:
+        con.execute("DELETE FROM corpus.rejected WHERE file = ?", [file])
+    for table in reversed(REPORT_TABLES):
+        parts = [frames[table] for _, frames in framed if frames[table].height]
+        if parts:
+            insert_frame(con, f"corpus.{table}", pl.concat(parts, how="vertical"))
+    if rejections:
+        rows = [
+            {"file": r.file, "sha256": r.sha256, "reason": r.reason, "detail": r.detail} for r in rejections
+        ]
+        frame = pl.DataFrame(rows, schema=_REJECTED, orient="row").with_columns(
+            seen_at=pl.lit(datetime.now())
+        )
+        insert_frame(con, "corpus.rejected", frame)
+    if framed:
+        set_state(con, "search_index", "stale")
+
+
+_REJECTED = {"file": pl.String, "sha256": pl.String, "reason": pl.String, "detail": pl.String}
 
 
 def record_rejection(
@@ -113,11 +251,7 @@ def record_rejection(
 ) -> None:
     """One row per rejected file name: a rerun replaces it rather than piling up copies."""
     with transaction(con):
-        con.execute("DELETE FROM corpus.rejected WHERE file = ?", [file])
-        con.execute(
-            "INSERT INTO corpus.rejected VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-            [file, sha256, reason, detail],
-        )
+        _write(con, [], [Rejection(file, sha256, reason, detail)], frozenset())
 
 
 def loaded_reports(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
@@ -139,6 +273,7 @@ def _frames(record: ReportRecord) -> dict[str, pl.DataFrame]:
         "n_words": record.n_words,
         "pipeline_version": record.pipeline_version,
         "loaded_at": datetime.now(),
+        "completeness": record.completeness,
     }
     tables = {"reports": [report_row], "facts": [{"report_id": record.report_id, **record.facts}]}
     for table in ("fact_evidence", "pages", "items", "item_themes", "figures"):

@@ -17,6 +17,7 @@ import polars as pl
 import yaml
 
 from sendcorpus.warehouse.db import insert_frame, load_fts, transaction
+from sendcorpus.warehouse.load import set_state
 
 SEEDS = resources.files("sendcorpus.seeds")
 THEMES = resources.files("sendcorpus.extract") / "patterns" / "themes.yaml"
@@ -90,9 +91,13 @@ def load_themes(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def build_search_index(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild the BM25 index over every item's text (read-only readers cannot build it themselves)."""
+    """Rebuild the BM25 index over every item's text (read-only readers cannot build it themselves).
+
+    The `search_index` state is 'building' until the index is complete, so a build that fails
+    (a full disk, a kill) is seen by the next ingest's plan and done again."""
     load_fts(con)
     with transaction(con):
+        set_state(con, "search_index", "building")
         con.execute("DELETE FROM corpus.search_items")
         con.execute(
             """
@@ -105,6 +110,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection) -> int:
         "PRAGMA create_fts_index('corpus.search_items', 'item_key', 'text', stemmer = 'english', "
         "stopwords = 'english', overwrite = 1)"
     )
+    set_state(con, "search_index", "ok")
     row = con.execute("SELECT count(*) FROM corpus.search_items").fetchone()
     return int(row[0]) if row else 0
 

@@ -1,0 +1,169 @@
+"""read → clean → segment → extract for one report, and a process pool that runs it on every core.
+
+The heavy modules (pypdfium2, spaCy) are imported by the worker that needs them, so the process that
+plans and loads stays light; spaCy's pipeline is built once per worker process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+
+from sendcorpus.flows.sources import InputFile
+from sendcorpus.warehouse.load import Rejection, ReportRecord
+
+Result = ReportRecord | Rejection
+_PRELOAD = ["sendcorpus.flows.forkserver_preload"]
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def analyse_report(source: InputFile) -> Result:
+    """The report's rows, or why it is rejected; never raises for a bad input."""
+    from sendcorpus.extract.clean import clean_pages
+    from sendcorpus.extract.parse import parse_pages, read_file_pages
+    from sendcorpus.extract.validate import check_file, check_parsed
+    from sendcorpus.flows.records import build_record
+
+    assert source.path is not None
+    try:
+        kind = check_file(source.path)
+        parsed = parse_pages(clean_pages(read_file_pages(source.path, kind)))
+        check_parsed(parsed, kind)
+        return build_record(source, kind, parsed)
+    except Exception as error:
+        return Rejection(source.name, source.sha256, *explain(error))
+
+
+def explain(error: Exception) -> tuple[str, str]:
+    from sendcorpus.extract.pdf_text import PdfError
+    from sendcorpus.extract.text_file import TextDecodeError
+    from sendcorpus.extract.validate import Rejected
+
+    if isinstance(error, Rejected):
+        return error.reason, error.detail
+    if isinstance(error, PdfError):
+        return "corrupt", str(error)
+    if isinstance(error, TextDecodeError):
+        return "undecodable", str(error)
+    return (
+        "failed",
+        f"could not be processed ({type(error).__name__}: {error}); this is a bug, please report it",
+    )
+
+
+def _start_worker() -> None:
+    from sendcorpus.extract.nlp import build_nlp
+
+    die_with_parent()
+    build_nlp()
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel kills this process when its parent dies, so an ingest killed midway leaves
+    no worker behind holding memory."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+class Analyser:
+    """Runs `analyse_report` over chunks: in this process (workers=1) or in a pool of processes.
+
+    Workers come from a fork server, not a fork of this process: the flow's process runs Prefect's
+    threads, and forking a threaded process can copy a held lock into the child."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Analyser:
+        if self.workers > 1:
+            _start_forkserver()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, chunk: Sequence[InputFile]) -> Callable[[], list[Result]]:
+        """Start the chunk; the returned function waits for its results, in input order."""
+        if self.workers <= 1:
+            return lambda: [analyse_report(source) for source in chunk]
+        pool = self._executor()
+        futures = [(source, pool, pool.submit(analyse_report, source)) for source in chunk]
+        return lambda: list(self._collect(futures))
+
+    def _collect(
+        self, futures: list[tuple[InputFile, ProcessPoolExecutor, Future[Result]]]
+    ) -> Iterator[Result]:
+        for source, pool, future in futures:
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                yield self._alone(source, pool)
+
+    def _alone(self, source: InputFile, broken: ProcessPoolExecutor) -> Result:
+        """A worker died (out of memory, a crash in a C library): the pool is replaced and the
+        report is tried once more on its own, so only the report that kills a worker is rejected."""
+        self._discard(broken)
+        pool = self._executor()
+        try:
+            return pool.submit(analyse_report, source).result()
+        except BrokenProcessPool:
+            self._discard(pool)
+            return Rejection(source.name, source.sha256, "failed", "the worker process died reading it")
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _started.pop(self.workers, None) or _new_pool(self.workers)
+            return self._pool
+
+
+_started: dict[int, ProcessPoolExecutor] = {}
+
+
+def prestart(workers: int) -> None:
+    """Start the worker processes now, so that they import spaCy and build its pipeline while
+    Prefect's server starts; the next `Analyser` with as many workers takes them over."""
+    if workers > 1 and workers not in _started:
+        _start_forkserver()
+        pool = _new_pool(workers)
+        for _ in range(workers):  # the pool starts one process per submission until it is full
+            pool.submit(int)
+        _started[workers] = pool
+
+
+def _start_forkserver() -> None:
+    # from this (long-lived) thread: the fork server is tied to the thread that started it
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)

@@ -1,0 +1,261 @@
+"""Ingest at scale: planning without Prefect, chunks, the pool, isolation per report, the index marker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sendcorpus.flows.analyse import Analyser
+from sendcorpus.flows.ingest import DatabaseHeld, _writer
+from sendcorpus.flows.plan import cached_sha256
+from sendcorpus.flows.sources import InputFile
+from sendcorpus.warehouse.db import connect
+from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk
+
+from conftest import HACKNEY_TXT, REPORTS
+
+
+def _cli(*args: str, python_flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *python_flags, "-m", "sendcorpus.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
+
+
+def _copy(corpus_db: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(corpus_db, db)
+    return db
+
+
+def _imported(importtime_stderr: str) -> set[str]:
+    """Top-level package names from `python -X importtime` output."""
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names
+
+
+def test_a_no_change_run_is_planned_without_prefect_or_spacy(corpus_db: Path, tmp_path: Path) -> None:
+    db = _copy(corpus_db, tmp_path)
+    args = (
+        "ingest",
+        "--no-registry",
+        "--source",
+        str(REPORTS),
+        "--source",
+        str(HACKNEY_TXT),
+        "--db",
+        str(db),
+    )
+    result = _cli(*args, python_flags=("-X", "importtime"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1].startswith("ingest: 0 new, 45 unchanged, 0 duplicate")
+    imported = _imported(result.stderr)
+    assert "duckdb" in imported
+    assert not imported & {"prefect", "spacy", "pypdfium2"}
+
+
+@pytest.mark.parametrize("command", [("sql", "select 1"), ("query", "theme-benchmark", "--la", "Hackney")])
+def test_read_only_commands_import_neither_prefect_nor_spacy(
+    corpus_db: Path, command: tuple[str, ...]
+) -> None:
+    result = _cli(*command, "--db", str(corpus_db), python_flags=("-X", "importtime"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not _imported(result.stderr) & {"prefect", "spacy", "pypdfium2"}
+
+
+def test_a_search_index_left_half_built_is_rebuilt_by_the_next_ingest(
+    corpus_db: Path, tmp_path: Path
+) -> None:
+    db = _copy(corpus_db, tmp_path)
+    con = connect(db)
+    items = con.execute("SELECT count(*) FROM corpus.items").fetchone()[0]
+    # what a full disk during the build leaves behind: the marker says building, the table is part done
+    con.execute("UPDATE corpus.ingest_state SET value = 'building' WHERE key = 'search_index'")
+    con.execute("DELETE FROM corpus.search_items WHERE item_no > 3")
+    con.close()
+    args = (
+        "ingest",
+        "--no-registry",
+        "--source",
+        str(REPORTS),
+        "--source",
+        str(HACKNEY_TXT),
+        "--db",
+        str(db),
+    )
+    result = _cli(*args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1].startswith("ingest: 0 new, 45 unchanged")
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM corpus.search_items").fetchone()[0] == items
+    assert con.execute("SELECT value FROM corpus.ingest_state WHERE key = 'search_index'").fetchone() == (
+        "ok",
+    )
+    con.close()
+    search = _cli(
+        "query", "search", "--text", "speech and language therapy", "--format", "csv", "--db", str(db)
+    )
+    assert search.returncode == 0, search.stderr
+    assert len(search.stdout.splitlines()) > 2
+
+
+def _inputs(*paths: Path) -> list[InputFile]:
+    inputs = []
+    for path in paths:
+        item = InputFile(name=path.name, path=path)
+        item.sha256 = cached_sha256(path)
+        inputs.append(item)
+    return inputs
+
+
+def test_one_report_failing_in_the_spacy_pass_rejects_only_that_report(tmp_path: Path) -> None:
+    text = HACKNEY_TXT.read_text(encoding="utf-8")
+    first_item = next(line for line in text.splitlines() if line.startswith("- "))
+    # one item past spaCy's max_length (1,000,000 characters): E088 for this report, not the chunk
+    huge = tmp_path / "huge-item.txt"
+    huge.write_text(text.replace(first_item, first_item + " Leaders plan well." * 60_000), encoding="utf-8")
+    gone = tmp_path / "vanished.pdf"
+    shutil.copy(REPORTS / "bury.pdf", gone)
+    chunk = _inputs(REPORTS / "rutland.pdf", huge, gone, HACKNEY_TXT)
+    gone.unlink()  # deleted between planning and reading
+    with Analyser(workers=2) as analyser:
+        results = analyser.submit(chunk)()
+    assert [type(result).__name__ for result in results] == [
+        "ReportRecord",
+        "Rejection",
+        "Rejection",
+        "ReportRecord",
+    ]
+    assert results[1].file == huge.name and results[1].detail
+    assert results[2].file == gone.name and results[2].reason == "failed"
+
+
+def _record(report_id: str, file: str, evidence: str | None) -> ReportRecord:
+    return ReportRecord(
+        report_id=report_id,
+        file=file,
+        sha256=report_id * 4,
+        source_url=None,
+        published=None,
+        title="t",
+        registry_la_code=None,
+        n_pages=1,
+        n_words=1,
+        pipeline_version="x",
+        rows={
+            "items": [{"section": "strength", "subsection": None, "item_no": 1, "page": 1, "text": "words"}],
+            "item_themes": [
+                {"section": "strength", "item_no": 1, "theme": "therapies", "evidence": evidence}
+            ],
+        },
+    )
+
+
+def test_one_reports_load_error_rejects_that_report_and_the_rest_of_the_chunk_loads(tmp_path: Path) -> None:
+    con = connect(tmp_path / "chunk.duckdb")
+    good, bad = _record("a" * 16, "good.pdf", "a sentence"), _record("b" * 16, "bad.pdf", None)
+    earlier = Rejection("other.pdf", None, "empty", "the file is empty (0 bytes)")
+    failed = load_chunk(con, [good, bad], [earlier], replace_ids=set())
+    assert [(r.file, r.reason) for r in failed] == [("bad.pdf", "load_failed")]
+    assert "NOT NULL" in failed[0].detail
+    assert con.execute("SELECT file FROM corpus.reports").fetchall() == [("good.pdf",)]
+    assert con.execute("SELECT count(*) FROM corpus.items").fetchone()[0] == 1
+    assert sorted(con.execute("SELECT file, reason FROM corpus.rejected").fetchall()) == [
+        ("bad.pdf", "load_failed"),
+        ("other.pdf", "empty"),
+    ]
+    con.close()
+
+
+def test_the_writer_waits_for_a_reader_a_bounded_time_and_says_the_file_is_held(
+    corpus_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _copy(corpus_db, tmp_path)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only=True); time.sleep(60)",
+        ]
+    )
+    try:
+        time.sleep(1.0)
+        monkeypatch.setattr("sendcorpus.flows.ingest.WRITE_WAIT_SECONDS", 1.5)
+        started = time.monotonic()
+        with pytest.raises(DatabaseHeld, match=r"held by another process.*chunks already loaded are kept"):
+            _writer(db)
+        assert 1.4 < time.monotonic() - started < 20
+    finally:
+        reader.kill()
+        reader.wait()
+    _writer(db).close()  # free again once the reader has gone
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_some_chunks_keeps_them_and_the_next_run_does_only_the_rest(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "killed.duckdb"
+    args = [sys.executable, "-m", "sendcorpus.cli", "ingest", "--no-registry", "--db", str(db)]
+    args += ["--source", str(REPORTS), "--source", str(HACKNEY_TXT), "--chunk-size", "5", "--workers", "2"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:  # "ingest: 10 of 45 reports done" after each committed chunk
+        if line.startswith("ingest: ") and int(line.split()[1]) >= 10:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait()
+    con = duckdb.connect(str(db), read_only=True)
+    kept = con.execute("SELECT count(*) FROM corpus.reports").fetchone()[0]
+    con.close()
+    assert 10 <= kept < 45
+    result = _cli(
+        "ingest", "--no-registry", "--source", str(REPORTS), "--source", str(HACKNEY_TXT), "--db", str(db)
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1].startswith(f"ingest: {45 - kept} new, {kept} unchanged")
+
+
+def test_workers_and_chunk_size_must_be_positive_whole_numbers(tmp_path: Path) -> None:
+    result = _cli("ingest", "--no-registry", "--workers", "0", "--db", str(tmp_path / "x.duckdb"))
+    assert result.returncode == 2
+    assert "--workers: must be 1 or more, not 0" in result.stderr
+    result = _cli("ingest", "--no-registry", "--chunk-size", "many", "--db", str(tmp_path / "x.duckdb"))
+    assert result.returncode == 2
+    assert "not a whole number: 'many'" in result.stderr
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
+    result = _cli("benchmark", "--scale", "3", "--workers", "2", "--kill-at", "0.5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "reports (synthetic, distinct bytes)          3" in out
+    for label in (
+        "raw pypdfium2 floor (1 process)",
+        "trivial Prefect flow (3 tasks)",
+        "peak memory, process tree",
+        "no-change re-run",
+        "database size",
+        "query theme-benchmark",
+        '`sendcorpus sql "select 1"`',
+        "(ingest - trivial flow) / raw floor",
+        "(killed + re-run) / uninterrupted",
+    ):
+        assert label in out, out
+    assert "ingest: 3 new, 0 unchanged, 0 duplicate, 0 rejected" in out
