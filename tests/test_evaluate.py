@@ -198,8 +198,8 @@ def test_evaluate_the_gold_reports(gold_reports_db: Path) -> None:
     text = out.getvalue()
     for heading in ("Facts:", "report level", "item level", "Theme misses at item level"):
         assert heading in text
-    # at most the priority-action row the segmenter splits across a page break (plymouth.pdf)
-    assert "Gold items with no matching database item (1)" in text or "no matching" not in text
+    # at most the two gold items that are halves of a table row the segmenter now keeps whole
+    assert "no matching database item (2)" in text or "no matching" not in text
     # 45 gold rows, one with a wrong end date in this database
     assert "inspection_end              0.978  (44/45)" in text
     assert "OK: every bar is met" in text
@@ -226,8 +226,8 @@ def test_the_rule_cues_on_every_gold_report_straight_from_the_files() -> None:
     """The cues are fixed, so scoring them on all 45 reports is their cross-validated score."""
     evaluation = cross_validated_evaluation(GOLD, None, seed=0)
     assert evaluation.facts.overall == 1.0
-    assert len(evaluation.item_level.unmatched_items) <= 1  # a priority-action row split by the segmenter
-    assert evaluation.item_level.overall.f1 >= 0.80  # measured 0.807
+    assert len(evaluation.item_level.unmatched_items) <= 2  # gold halves of table rows (test_segment.py)
+    assert evaluation.item_level.overall.f1 >= 0.80  # measured 0.805
     assert all(evaluation.report_level.by_section[s].f1 >= 0.90 for s in SCORED_SECTIONS)
 
 

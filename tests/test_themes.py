@@ -19,7 +19,7 @@ from sendcorpus.extract.theme_model import MODEL_DIR, shipped_model
 from sendcorpus.extract.themes import PATTERNS, cue_pipeline, load_patterns, theme_ids, theme_labels
 from sendcorpus.extract.train import examples_of, train_classifier
 from sendcorpus.extract.training_data import LabelledItem
-from sendcorpus.flows import records
+from sendcorpus.flows import version
 
 from conftest import HACKNEY_TXT, SHARED
 
@@ -279,7 +279,7 @@ def test_the_shipped_model_covers_every_theme_and_its_manifest_matches_its_files
 
 
 def test_the_pipeline_version_digests_the_model_manifest() -> None:
-    names = {entry.name for entry in records._files(resources.files("sendcorpus.extract"))}
+    names = {entry.name for entry in version._files(resources.files("sendcorpus.extract"))}
     assert {"manifest.json", "thresholds.json"} <= names
 
 
