@@ -65,7 +65,10 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
     themes, figures = [], []
     for item, doc in docs:
         key = {"section": item.section, "item_no": item.item_no}
-        themes += [{**key, "theme": theme, "evidence": evidence} for theme, evidence in doc._.themes]
+        themes += [
+            {**key, "theme": hit.theme, "evidence": hit.evidence, "stance": hit.stance}
+            for hit in doc._.theme_hits
+        ]
         figures += [
             {
                 **key,

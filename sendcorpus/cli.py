@@ -170,6 +170,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
     evaluate.add_argument("--min-f1", type=float)
     evaluate.add_argument("--min-facts", type=float)
+    evaluate.add_argument("--min-theme-f1", type=float, help="bar for every theme's item-level F1")
+    evaluate.add_argument(
+        "--folds", type=int, help="cross-validate the tagger by report over K folds (no database needed)"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the fold split and the training")
+    evaluate.add_argument(
+        "--cues-only", action="store_true", help="score the rule cues alone on every gold report"
+    )
+
+    train = commands.add_parser(
+        "train", help="Train the theme classifier on the gold.", description="Train the theme classifier."
+    )
+    train.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output", type=Path, help="model folder (default: the one shipped in the package)")
+    train.set_defaults(handler=_train)
 
     benchmark = command("benchmark", _benchmark, "Measure the speed of each stage on the corpus.")
     benchmark.add_argument("--reports", type=Path, default=settings.shared_dir() / "corpus" / "reports")
@@ -524,9 +540,26 @@ def _reference(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.folds is not None or args.cues_only:
+        if args.folds is not None and args.cues_only:
+            raise CommandError("--folds and --cues-only exclude each other")
+        from sendcorpus.extract.cross_validation import cross_validation_command
+
+        bars = {"min_f1": args.min_f1, "min_facts": args.min_facts, "min_theme_f1": args.min_theme_f1}
+        return cross_validation_command(args.gold, args.folds, args.seed, bars)
     from sendcorpus.extract.evaluate import evaluate_command
 
-    return evaluate_command(args.db, args.gold, args.min_f1, args.min_facts)
+    return evaluate_command(args.db, args.gold, args.min_f1, args.min_facts, min_theme_f1=args.min_theme_f1)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from sendcorpus.extract.evaluate import GoldError
+    from sendcorpus.extract.training_command import train_command
+
+    try:
+        return train_command(args.gold, args.seed, args.output)
+    except GoldError as error:
+        raise CommandError(str(error)) from None
 
 
 def _benchmark(args: argparse.Namespace) -> int:

@@ -65,6 +65,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "item_no": pl.Int32,
         "theme": pl.String,
         "evidence": pl.String,
+        "stance": pl.String,
     },
     "figures": {
         "report_id": pl.String,
