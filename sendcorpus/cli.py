@@ -267,6 +267,8 @@ def _quiet_prefect_failures() -> None:
 
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # "Still processing items" while Prefect flushes its events at exit: progress of Prefect's, not ours
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 
 
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -607,6 +609,7 @@ def _update(args: argparse.Namespace) -> int:
     settings.configure_prefect()
     from sendcorpus.flows.update import update
 
+    _quiet_prefect_failures()
     state = update(
         db=args.db,
         site=args.site,
