@@ -15,7 +15,9 @@ BULLET = "•"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufeff\ufffe\uffff\u200b]")
 _SPACES = re.compile(r"[ \t\u00a0\u2002-\u200a]+")
 _DIGITS = re.compile(r"\d+")
-_HYPHENATED = re.compile(rf"(\w+)[{HYPHEN_MARKS}](\w+)")
+# \b: a match may only start where a word does; without it a long run of letters is scanned from
+# every position (quadratic: a 20,000-letter "word" took 8 s)
+_HYPHENATED = re.compile(rf"\b(\w+)[{HYPHEN_MARKS}](\w+)")
 _WORD = re.compile(r"[A-Za-z]+")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _HTML_ENTITY = {

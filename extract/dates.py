@@ -1,9 +1,11 @@
 """Date phrases as the reports write them: single dates and ranges such as "23 to 27 September 2024".
 
-A range is read as two date atoms joined by "to", "until" or a dash. The first atom may leave out its month
-and year ("23 to 27 September 2024") or only its year ("27 November to 1 December 2017"); what it leaves
-out comes from the second atom. When the borrowed year would put the start after the end, the start is in
-the year before ("28 December to 3 January 2016").
+A range is read as two date atoms joined by "to", "until" or a dash ("and" after "between"). The first
+atom may leave out its month and year ("23 to 27 September 2024") or only its year ("27 November to
+1 December 2017"); what it leaves out comes from the second atom. When the borrowed year would put the
+start after the end, the start is in the year before ("28 December to 3 January 2016"). A month written
+before the first day serves both ("February 12-16, 2024"), and dates may be all numbers, day first
+("12/02/2024").
 """
 
 from __future__ import annotations
@@ -42,17 +44,22 @@ WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\
 MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 DAY = r"(?:[0-2]?\d|3[01])(?:st|nd|rd|th)?"
 YEAR = r"(?:19|20)\d\d"
-# one date atom: "23", "23 September", "23 September 2024", "Monday 23rd Sept. 2024", "September 23, 2024"
+# one date atom: "23", "23 September", "23 September 2024", "Monday 23rd Sept. 2024", "September 23, 2024",
+# or all in numbers, day first as in England: "23/09/2024", "23.9.2024"
 ATOM = (
-    rf"{WEEKDAY}(?:(?P<{{p}}day>{DAY})(?:\s+(?:of\s+)?(?P<{{p}}month>{MONTH}))?"
+    rf"(?:{WEEKDAY}(?:(?P<{{p}}day>{DAY})(?:\s+(?:of\s+)?(?P<{{p}}month>{MONTH}))?"
     rf"|(?P<{{p}}mfirst>{MONTH})\s+(?P<{{p}}dsecond>{DAY}))"
     rf"(?:,?\s+(?P<{{p}}year>{YEAR}))?"
+    rf"|(?P<{{p}}nday>[0-3]?\d)(?P<{{p}}sep>[/.])(?P<{{p}}nmonth>[01]?\d)(?P={{p}}sep)(?P<{{p}}nyear>{YEAR}))"
 )
 JOINER = r"\s*(?:-|–|—|‒|―|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*"
+# "between 12 and 16 February 2024": "and" joins a range only after "between"
 RANGE_RE = re.compile(
-    rf"(?<![\w/]){ATOM.format(p='a')}(?:{JOINER}{ATOM.format(p='b')})?(?![\w/])",
+    rf"(?<![\w/])(?P<between>between\s+)?{ATOM.format(p='a')}"
+    rf"(?:(?(between)\s+and\s+|{JOINER}){ATOM.format(p='b')})?(?![\w/]|\.\d)",
     re.IGNORECASE,
 )
+BETWEEN = re.compile(r"^between\s+", re.IGNORECASE)
 SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 
 
@@ -109,6 +116,12 @@ def first_date_range(text: str) -> tuple[DateRange, tuple[int, int]] | None:
 
 
 def _atom(match: re.Match[str], prefix: str) -> _Atom | None:
+    if match.group(f"{prefix}nday"):
+        return _Atom(
+            day=int(match.group(f"{prefix}nday")),
+            month=int(match.group(f"{prefix}nmonth")),
+            year=int(match.group(f"{prefix}nyear")),
+        )
     day = match.group(f"{prefix}day") or match.group(f"{prefix}dsecond")
     if day is None:
         return None
@@ -123,25 +136,26 @@ def _atom(match: re.Match[str], prefix: str) -> _Atom | None:
 
 def _from_match(match: re.Match[str]) -> DateRange | None:
     first = _atom(match, "a")
-    second = _atom(match, "b") if match.group("bday") or match.group("bdsecond") else None
+    second = _atom(match, "b")
     if first is None:
         return None
+    text = BETWEEN.sub("", normalise_spaces(match.group(0)))
     if second is None:
-        if first.month is None or first.year is None:
+        if match.group("between") or first.month is None or first.year is None:
             return None
         start = _make_date(first.year, first.month, first.day)
-        if start is None:
-            return None
-        return DateRange(start=start, end=start, text=normalise_spaces(match.group(0)))
-    if second.month is None or second.year is None:
+        return None if start is None else DateRange(start=start, end=start, text=text)
+    # "February 12-16, 2024": the second atom borrows the month written before the first day
+    second_month = second.month or (first.month if first.year is None else None)
+    if second_month is None or second.year is None:
         return None
-    end = _make_date(second.year, second.month, second.day)
-    start_month = first.month or second.month
-    start_year = first.year or (second.year - 1 if start_month > second.month else second.year)
+    end = _make_date(second.year, second_month, second.day)
+    start_month = first.month or second_month
+    start_year = first.year or (second.year - 1 if start_month > second_month else second.year)
     start = _make_date(start_year, start_month, first.day)
     if start is None or end is None or start > end:
         return None
-    return DateRange(start=start, end=end, text=normalise_spaces(match.group(0)))
+    return DateRange(start=start, end=end, text=text)
 
 
 def _make_date(year: int, month: int, day: int) -> date | None:

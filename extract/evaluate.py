@@ -251,9 +251,15 @@ class Evaluation:
     report_level: ThemeScore
     item_level: ThemeScore
 
-    def failures(self, min_f1: float | None, min_facts: float | None) -> list[str]:
+    def failures(
+        self, min_f1: float | None, min_facts: float | None, min_theme_f1: float | None = None
+    ) -> list[str]:
         """The bars this evaluation falls below, as sentences."""
         failed = []
+        if min_theme_f1 is not None:
+            for theme, counts in sorted(self.item_level.by_theme.items()):
+                if counts.f1 < min_theme_f1:
+                    failed.append(f"item-level F1 for {theme} is {counts.f1:.3f}, below {min_theme_f1:.3f}")
         if min_f1 is not None:
             for section in SCORED_SECTIONS:
                 f1 = self.report_level.by_section[section].f1
@@ -318,7 +324,12 @@ def print_evaluation(evaluation: Evaluation, out: TextIO) -> None:
 
 
 def evaluate_command(
-    db_path: Path, gold_dir: Path, min_f1: float | None, min_facts: float | None, out: TextIO = sys.stdout
+    db_path: Path,
+    gold_dir: Path,
+    min_f1: float | None,
+    min_facts: float | None,
+    out: TextIO = sys.stdout,
+    min_theme_f1: float | None = None,
 ) -> int:
     """`sendcorpus evaluate`: 0 when every bar is met, 1 when one is not, 2 when it cannot run."""
     from sendcorpus.warehouse.db import DatabaseBusy, connect
@@ -342,9 +353,9 @@ def evaluate_command(
     finally:
         con.close()
     print_evaluation(evaluation, out)
-    failed = evaluation.failures(min_f1, min_facts)
+    failed = evaluation.failures(min_f1, min_facts, min_theme_f1)
     for failure in failed:
         print(f"FAIL: {failure}", file=out)
-    if not failed and (min_f1 is not None or min_facts is not None):
+    if not failed and (min_f1 is not None or min_facts is not None or min_theme_f1 is not None):
         print("OK: every bar is met", file=out)
     return 1 if failed else 0

@@ -3,7 +3,11 @@
 The 2023 framework's reports open with fixed wording ("Inspection dates: ...", "Dates of previous
 inspection: ...", one of three outcome statements, "The next full area SEND inspection will be within
 approximately three years"). Everything here is read from that wording, so an unusual report yields None
-plus a reason rather than a guess.
+plus a reason rather than a guess. The wording is read as a template drifts: plural or reworded labels
+("Dates of previous inspections", "Previous inspection dates", "Inspection date -"), a colon or none, a
+single date or a range across months or years (see dates.py), prose where a label should be ("The
+inspection took place from ...", "was last inspected between ..."; only under a report's own title),
+and outcome sentences with "leads", "outcomes and experiences", "widespread and systemic" or "Overall, ...".
 
 `next_inspection` keeps the interval as written ("within approximately three years"), not normalised.
 ICB names are canonical as "<name> Integrated Care Board", taken from the first sentence of the
@@ -13,28 +17,62 @@ ICB names are canonical as "<name> Integrated Care Board", taken from the first 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from sendcorpus.extract.dates import DateRange, first_date_range, normalise_spaces
 from sendcorpus.extract.layout import ParsedReport
 
+_EXPERIENCES = r"(?:experiences\s+and\s+outcomes|outcomes\s+and\s+experiences)"
 OUTCOME_STATEMENTS = {
-    "positive": re.compile(r"typically\s+lead\s+to\s+positive\s+experiences\s+and\s+outcomes", re.I),
-    "inconsistent": re.compile(r"lead\s+to\s+inconsistent\s+experiences\s+and\s+outcomes", re.I),
-    "systemic_failings": re.compile(r"widespread\s+and\s*/\s*or\s+systemic\s+failings", re.I),
+    "positive": re.compile(rf"(?:typically\s+)?leads?\s+to\s+positive\s+{_EXPERIENCES}", re.I),
+    "inconsistent": re.compile(rf"leads?\s+to\s+inconsistent\s+{_EXPERIENCES}", re.I),
+    "systemic_failings": re.compile(r"widespread\s+(?:and\s*/\s*or|and|or)\s+systemic\s+failings", re.I),
 }
-STATEMENT_OPENING = re.compile(r"(?:The\s+local\s+area\s+partnership|There\s+(?:are|is)\s+widespread)", re.I)
-INSPECTION_LABEL = re.compile(r"(?<!previous )\binspection\s+dates?\s*:", re.I)
-PREVIOUS_LABEL = re.compile(r"\bdates?\s+of\s+(?:the\s+)?previous\s+inspection\s*:", re.I)
-NOT_INSPECTED = re.compile(
-    r"^\W*(?:not\s+previously\s+inspected|none|n/?a|no\s+previous\s+inspection)\b", re.I
+# how the report's own outcome sentence opens; case-sensitive, so "Findings indicate that the local area
+# partnership's arrangements ..." (a quotation) has no opening
+STATEMENT_OPENING = re.compile(
+    r"(?:(?:Overall|In\s+summary),\s+|Inspectors\s+found\s+that\s+|(?=[A-Z]))"
+    r"(?:[Tt]he\s+(?:local\s+)?area\b|[Tt]he\s+arrangements\b|[Ll]ocal\s+area\s+partnership\s+arrangements"
+    r"|[Tt]here\s+(?:are|is)\s+(?:evidence\s+of\s+)?widespread)"
 )
-PREVIOUS_FULL = re.compile(
-    r"previous\s+full\s+(?:area\s+SEND\s+)?inspection\s+(?:was\s+)?(?:on|between|from)?", re.I
+_LABEL_END = r"\s*(?::|[-–—](?=\s))"
+_PREVIOUS = r"(?:previous|last|prior)\s+(?:full\s+)?(?:area\s+SEND\s+|joint\s+)?inspection"
+# "Inspection dates:", "Inspection date", "Dates of inspection -", never the previous inspection's label
+INSPECTION_LABEL = re.compile(
+    rf"(?<!previous\s)(?<!last\s)(?<!prior\s)\b(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)"
+    rf"(?:{_LABEL_END})?",
+    re.I,
+)
+# "Dates of previous inspection:", "Date of the previous inspections", "Previous inspection dates",
+# "Last inspection:" (a bare "previous inspection" only with a colon or dash after it)
+PREVIOUS_LABEL = re.compile(
+    rf"\b(?:dates?\s+of\s+(?:the\s+)?{_PREVIOUS}s?|{_PREVIOUS}\s+dates?)(?:{_LABEL_END})?"
+    rf"|\b{_PREVIOUS}s?{_LABEL_END}",
+    re.I,
+)
+NOT_INSPECTED = re.compile(
+    r"^\W*(?:not\s+(?:previously\s+)?inspected(?:\s+before)?|none|n/?a\b|not\s+applicable"
+    r"|no\s+previous\s+(?:full\s+)?(?:area\s+SEND\s+)?inspection"
+    r"|there\s+(?:has|have)\s+been\s+no\s+previous\s+(?:full\s+)?(?:area\s+SEND\s+)?inspections?)\b",
+    re.I,
+)
+# prose instead of a label: "The inspection took place from ...", "The partnership was inspected between ..."
+INSPECTION_PROSE = re.compile(
+    r"\b(?:this|the)\s+(?:area\s+SEND\s+|joint\s+)?inspection\s+(?:took\s+place|was\s+(?:carried\s+out|"
+    r"conducted|held|undertaken)|ran|happened)\b|\b(?:partnership|area)\s+was\s+inspected\b",
+    re.I,
+)
+# "The previous full inspection was on 19 March 2018.", "The area was last inspected in ..."
+PREVIOUS_PROSE = re.compile(
+    rf"\b{_PREVIOUS}\s+(?:was|took\s+place)\b|\b(?:was|were)\s+(?:last|previously)\s+inspected\b"
+    r"|\blast\s+inspected\b",
+    re.I,
 )
 NEXT_FULL = re.compile(
-    r"next\s+full\s+(?:area\s+SEND\s+)?(?:re)?inspection\s+will\s+(?:be|take\s+place|happen)\s+"
+    r"next\s+(?:full\s+)?(?:area\s+SEND\s+)?(?:re)?inspection\s+"
+    r"(?:will|is\s+(?:expected|due|likely|planned)(?:\s+to)?|should)\s+(?:(?:be|take\s+place|happen|occur)\s+)?"
     r"(?P<when>(?:with)?in\s+[^.]*?)\s*\.",
     re.I,
 )
@@ -112,8 +150,9 @@ def extract_facts(parsed: ParsedReport) -> ReportFacts:
     )
     _read_local_authority(parsed.heading, facts)
     header = _passages(parsed, "outcome")
-    _read_inspection_dates(header, facts)
-    _read_previous_dates(header, facts)
+    titled = facts.local_authority is not None
+    _read_inspection_dates(header, facts, titled)
+    _read_previous_dates(header, facts, titled)
     _read_outcome(header, facts)
     _read_next_inspection(header, facts)
     _read_icbs(_passages(parsed, "information"), facts)
@@ -129,7 +168,7 @@ def _passages(parsed: ParsedReport, section: str) -> list[_Passage]:
         return items
     opening = [_Passage(normalise_spaces(page.text), page.number) for page in parsed.pages[:2]]
     # without the report's own header an outcome phrase may be a quotation (a press article)
-    return opening if _after_label(opening, INSPECTION_LABEL) else []
+    return opening if _labelled_range(opening, INSPECTION_LABEL) else []
 
 
 def _read_local_authority(heading: str, facts: ReportFacts) -> None:
@@ -139,13 +178,39 @@ def _read_local_authority(heading: str, facts: ReportFacts) -> None:
         facts.evidence.append(FactEvidence("local_authority", facts.local_authority, 1, heading))
 
 
-def _after_label(passages: list[_Passage], label: re.Pattern[str]) -> tuple[str, str, _Passage] | None:
-    """The label as written ("Date of previous inspection:"), the text after it, and its passage."""
+def _labelled_values(passages: list[_Passage], label: re.Pattern[str]) -> Iterator[tuple[str, str, _Passage]]:
+    """Each place the label is written ("Date of previous inspection:"), the text after it, its passage."""
     for passage in passages:
-        match = label.search(passage.text)
-        if match:
-            value = passage.text[match.end() : match.end() + LABEL_VALUE_CHARS].strip()
-            return match.group(0), value, passage
+        for match in label.finditer(passage.text):
+            value = passage.text[match.end() : match.end() + LABEL_VALUE_CHARS].strip(" :–—-")
+            yield match.group(0).strip(), value, passage
+
+
+def _labelled_range(
+    passages: list[_Passage], label: re.Pattern[str]
+) -> tuple[DateRange, str, _Passage] | None:
+    """The first date range that opens a labelled value; a later date (of the previous inspection, say)
+    is never taken for the label's."""
+    for label_text, value, passage in _labelled_values(passages, label):
+        found = first_date_range(value)
+        if found is not None and found[1][0] == 0:
+            return found[0], f"{label_text} {found[0].text}", passage
+    return None
+
+
+def _prose_range(passages: list[_Passage], prose: re.Pattern[str]) -> tuple[DateRange, str, _Passage] | None:
+    """The first date in the sentence a prose pattern opens or sits in."""
+    for passage in passages:
+        for match in prose.finditer(passage.text):
+            sentence = _sentence_around(passage.text, match.start())
+            offset = match.start() - passage.text.index(sentence)
+            # "Dates of previous inspection: The previous full inspection was on ...": the label is not prose
+            sentence = (
+                sentence[sentence.rfind(": ", 0, offset) + 2 :] if ": " in sentence[:offset] else sentence
+            )
+            found = first_date_range(sentence)
+            if found is not None:
+                return found[0], sentence, passage
     return None
 
 
@@ -156,52 +221,40 @@ def _record_range(facts: ReportFacts, prefix: str, found: DateRange, page: int |
     facts.evidence.append(FactEvidence(f"{prefix}_end", found.end.isoformat(), page, evidence))
 
 
-def _read_inspection_dates(passages: list[_Passage], facts: ReportFacts) -> None:
-    labelled = _after_label(passages, INSPECTION_LABEL)
-    if labelled is None:
-        return
-    label, value, passage = labelled
-    found = first_date_range(value)
-    # the value must open the labelled text, or a later date (e.g. of the previous inspection) is taken
-    if found is not None and found[1][0] <= 2:
-        _record_range(facts, "inspection", found[0], passage.page, f"{label} {found[0].text}")
+def _read_inspection_dates(passages: list[_Passage], facts: ReportFacts, titled: bool) -> None:
+    found = _labelled_range(passages, INSPECTION_LABEL)
+    if found is None and titled:  # prose only in a report's own header, never in an article about one
+        found = _prose_range(passages, INSPECTION_PROSE)
+    if found is not None:
+        date_range, evidence, passage = found
+        _record_range(facts, "inspection", date_range, passage.page, evidence)
 
 
-def _read_previous_dates(passages: list[_Passage], facts: ReportFacts) -> None:
-    labelled = _after_label(passages, PREVIOUS_LABEL)
-    if labelled is None:
-        return
-    label, value, passage = labelled
-    not_inspected = NOT_INSPECTED.match(value)
-    if not_inspected:
-        evidence = f"{label} {not_inspected.group(0).strip(' :.')}"
-        facts.evidence.append(FactEvidence("previous_inspection_start", None, passage.page, evidence))
-        return
-    found = first_date_range(value)
-    if found is not None and found[1][0] <= 2:
-        evidence = f"{label} {found[0].text}"
-        _record_range(facts, "previous_inspection", found[0], passage.page, evidence)
-        return
-    # "The previous full inspection was on 19 March 2018. There was a subsequent revisit on 24 March 2020."
-    full = PREVIOUS_FULL.search(value)
-    if full is not None:
-        sentence = value[full.start() :].split(". ")[0]
-        found = first_date_range(sentence)
-        if found is not None:
-            _record_range(facts, "previous_inspection", found[0], passage.page, f"The {sentence.strip()}.")
+def _read_previous_dates(passages: list[_Passage], facts: ReportFacts, titled: bool) -> None:
+    for label, value, passage in _labelled_values(passages, PREVIOUS_LABEL):
+        not_inspected = NOT_INSPECTED.match(value)
+        if not_inspected:
+            evidence = f"{label} {not_inspected.group(0).strip(' :.')}"
+            facts.evidence.append(FactEvidence("previous_inspection_start", None, passage.page, evidence))
+            return
+    found = _labelled_range(passages, PREVIOUS_LABEL)
+    if found is None and (titled or any(True for _ in _labelled_values(passages, PREVIOUS_LABEL))):
+        # "Dates of previous inspection: The previous full inspection was on 19 March 2018. There was a
+        # subsequent revisit on 24 March 2020." or no label at all
+        found = _prose_range(passages, PREVIOUS_PROSE)
+    if found is not None:
+        date_range, evidence, passage = found
+        _record_range(facts, "previous_inspection", date_range, passage.page, evidence)
 
 
 def _read_outcome(passages: list[_Passage], facts: ReportFacts) -> None:
     hits = []
     for passage in passages:
         for outcome, statement in OUTCOME_STATEMENTS.items():
-            match = statement.search(passage.text)
-            if match is None:
-                continue
-            sentence = _sentence_around(passage.text, match.start())
-            # the report states its outcome itself; a quotation ("Findings indicate that ...") does not count
-            if STATEMENT_OPENING.match(sentence):
-                hits.append((outcome, passage, sentence))
+            for match in statement.finditer(passage.text):
+                sentence = _statement_sentence(passage.text, match.start())
+                if sentence is not None:
+                    hits.append((outcome, passage, sentence))
     outcomes = {outcome for outcome, _, _ in hits}
     if len(outcomes) == 1:
         outcome, passage, sentence = hits[0]
@@ -213,6 +266,17 @@ def _read_outcome(passages: list[_Passage], facts: ReportFacts) -> None:
         facts.outcome_reason = "no outcome statement of the 2023 area SEND framework found"
     else:
         facts.outcome_reason = f"conflicting outcome statements found: {', '.join(sorted(outcomes))}"
+
+
+def _statement_sentence(text: str, position: int) -> str | None:
+    """The report's own outcome sentence around `position`, from its opening words, or None when the
+    statement is quoted or reported ("Findings indicate that the local area partnership's ...")."""
+    sentence = _sentence_around(text, position)
+    offset = position - text.index(sentence)
+    openings = [m.start() for m in STATEMENT_OPENING.finditer(sentence) if m.start() <= offset]
+    if not openings:
+        return None
+    return sentence[openings[-1] :]
 
 
 def _read_next_inspection(passages: list[_Passage], facts: ReportFacts) -> None:

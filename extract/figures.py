@@ -1,10 +1,14 @@
-"""The figures a report states: percentages, durations (waits) and counts, as a spaCy component.
+"""The figures a report states: percentages, durations and counts, as a spaCy component.
+
+Each duration also gets a `duration_kind` (wait, deadline, period, horizon, age, other: duration_kind.py),
+since "wait up to two years", "over the last two years" and "a five-year strategy" measure different things.
 
 The Matcher patterns (patterns/figure_patterns.jsonl) find the shapes "<number> %", "<number> weeks",
 "<number> <noun>s"; the code here reads the numbers, normalises durations to weeks and throws out what
 only looks like a figure. Choices:
   - a range ("six to eight weeks", "40–50%") is stored with its upper bound as the value;
   - words such as "half" or "most" are not percentages: only a number with "%"/"per cent" is;
+  - durations are in minutes, hours, days, weeks, months or years;
   - "a year" is a duration only after a qualifier ("over a year", "up to a year"), since "once a year"
     and "a year ago" are not waits; qualifiers ("up to", "over", "more than", ...) are kept in `text`;
   - dates ("1 July 2022", "2023"), ages ("aged 16", "16 to 25 years old", "Year 9", "post-16", "0 to 25")
@@ -28,12 +32,27 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from sendcorpus.extract.dates import MONTHS, find_date_ranges
+from sendcorpus.extract.duration_kind import duration_kind
 
 PATTERN_FILE = resources.files("sendcorpus.extract") / "patterns" / "figure_patterns.jsonl"
 
-UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+UNITS = {
+    "minute": "minutes",
+    "hour": "hours",
+    "day": "days",
+    "week": "weeks",
+    "month": "months",
+    "year": "years",
+}
 UNITS |= {plural: plural for plural in UNITS.values()}
-WEEKS_PER_UNIT = {"days": 1 / 7, "weeks": 1.0, "months": 52 / 12, "years": 52.0}
+WEEKS_PER_UNIT = {
+    "minutes": 1 / 10080,
+    "hours": 1 / 168,
+    "days": 1 / 7,
+    "weeks": 1.0,
+    "months": 52 / 12,
+    "years": 52.0,
+}
 KIND_PRIORITY = {"percentage": 0, "duration": 1, "count": 2}
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
@@ -109,6 +128,7 @@ class Figure:
     text: str  # as written, qualifier included ("up to two years")
     evidence: str  # the sentence
     theme: str | None  # the first theme of its sentence, or of the nearest sentence before it
+    duration_kind: str | None = None  # durations only: wait | deadline | period | horizon | age | other
 
 
 if not Doc.has_extension("themes"):
@@ -156,6 +176,8 @@ class FigureFinder:
         sentence_themes = doc._.sentence_themes if Doc.has_extension("sentence_themes") else []
         for span, figure in placed:
             figure.theme = _theme_for(span, sentence_themes)
+            if figure.kind == "duration":
+                figure.duration_kind = duration_kind(span)
         doc._.figures = [figure for _, figure in placed]
         return doc
 

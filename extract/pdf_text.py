@@ -11,6 +11,10 @@ import pypdfium2.raw as pdfium_c
 
 from sendcorpus.extract.layout import Line, Page
 
+# wider than any word space, bullet indent or label tab in the corpus (at most 19.4 pt), narrower
+# than the gap between two columns
+_COLUMN_GAP_PT = 20.0
+
 
 class PdfError(Exception):
     """A PDF that cannot be read; the message is meant for a person."""
@@ -41,15 +45,34 @@ def _read_page(page: pdfium.PdfPage, number: int) -> Page:
         lines = []
         offset = 0
         for raw in text.split("\r\n"):
-            line = _positioned_line(textpage, raw, offset, number)
+            for part, start in _column_parts(textpage, raw, offset):
+                line = _positioned_line(textpage, part, start, number)
+                if line is not None:
+                    lines.append(line)
             offset += len(raw) + 2
-            if line is not None:
-                lines.append(line)
         rules = _horizontal_rules(page)
     finally:
         textpage.close()
     _mark_paragraph_gaps(lines, rules)
     return Page(number=number, lines=lines, width=width, height=height)
+
+
+def _column_parts(textpage: pdfium.PdfTextPage, raw: str, offset: int) -> list[tuple[str, int]]:
+    """pdfium runs text on one baseline into one line even across columns ("Plymouth City Council
+    Plymouth City Council leaders should", a table's body cell beside its action): split such a line
+    where the white space between two text segments is wider than any word space."""
+    if not raw.strip():
+        return []
+    rects = [textpage.get_rect(i) for i in range(textpage.count_rects(offset, len(raw)))]
+    cuts = []
+    for (_, bottom, right, top), (left, next_bottom, _, next_top) in itertools.pairwise(rects):
+        same_baseline = min(top, next_top) - max(bottom, next_bottom) > 0
+        if same_baseline and left - right > _COLUMN_GAP_PT:
+            index = textpage.get_index(left + 0.5, (next_bottom + next_top) / 2, 1.0, 1.0)
+            if index is not None and offset < index < offset + len(raw):
+                cuts.append(index - offset)
+    bounds = [0, *cuts, len(raw)]
+    return [(raw[begin:end], offset + begin) for begin, end in itertools.pairwise(bounds)]
 
 
 def _positioned_line(textpage: pdfium.PdfTextPage, raw: str, offset: int, page: int) -> Line | None:

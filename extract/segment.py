@@ -2,7 +2,9 @@
 
 An item is one top-level bullet or paragraph. A lead-in sentence and its sub-bullets are one
 item, a paragraph indented under a bullet belongs to that bullet, a paragraph broken by a page
-continues, and each row of a priority-action table is one item without its "responsible body" cell.
+continues, and each row of a priority-action table is one item without its "responsible body" cell, even
+when a page break cuts the row (the body cell is repeated on the next page; the row goes on when that cell
+or the row's text was left unfinished).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ HEADINGS: list[tuple[re.Pattern[str], str, str | None]] = [
 TITLE = re.compile(r"^area send inspection of\b", re.I)
 TABLE_HEADER = re.compile(r"^responsible bod(y|ies)\b", re.I)
 _OPEN_ENDING = re.compile(r"(:|;|,|\b(and|or|to|of|the|for|in|with))$", re.I)
+_SENTENCE_ENDS = (".", "!", "?", ":", ")", "’", "'", '"', "”")
 _INDENT_PT = 8.0  # indentation that marks a line as under the section's margin (a sub-level)
 _TABLE_COLUMN_PT = 100.0  # how far right of the margin the action column of a table starts
 
@@ -56,6 +59,10 @@ class _State:
     margin: float | None = None
     in_table: bool = False
     body_cell_seen: bool = False
+    body_cell_end: str = ""  # the last line of the current row's "responsible body" cell
+    cell_opens_page: bool = False  # the current body cell is the first thing on its page
+    row_broken: bool = False  # ... and carries the body cell of the page before on
+    last_page: int | None = None
     drafts: list[_Draft] = field(default_factory=list)
 
     @property
@@ -134,10 +141,16 @@ def _start_section(state: _State, heading: tuple[str, str | None], lines: list[L
 
 
 def _add_line(state: _State, line: Line) -> None:
+    page_turned = state.last_page is not None and line.page != state.last_page
+    state.last_page = line.page
     if TABLE_HEADER.match(line.text):
-        state.in_table, state.body_cell_seen = True, False
+        state.in_table, state.body_cell_seen, state.body_cell_end = True, False, ""
         return
     if state.in_table and _in_body_column(state, line):
+        if line.gap_before:  # a new cell, or the rest of one cut off by the page break
+            state.cell_opens_page = page_turned
+            state.row_broken = page_turned and bool(_OPEN_ENDING.search(state.body_cell_end))
+        state.body_cell_end = line.text
         state.body_cell_seen = True
         return
     current = state.current
@@ -150,7 +163,13 @@ def _add_line(state: _State, line: Line) -> None:
             return
     if state.in_table and state.body_cell_seen:
         state.body_cell_seen = False
-        state.drafts.append(_Draft(state.section, state.subsection, line.page, [text]))
+        if current is not None and state.cell_opens_page and (state.row_broken or _carries_on(current, text)):
+            current.parts.append(text)  # a row continued over a page break, its body cell repeated
+        else:
+            state.drafts.append(_Draft(state.section, state.subsection, line.page, [text]))
+        return
+    if state.in_table and page_turned and current is not None and not bullet:
+        current.parts.append(text)  # every row has a body cell: text on a new page without one goes on
         return
     if current is None or (current.is_bullet and not current.parts):
         if current is None:
@@ -196,11 +215,14 @@ def _is_sub_bullet(state: _State, current: _Draft, line: Line) -> bool:
     )
 
 
+def _carries_on(current: _Draft, text: str) -> bool:
+    """The text continues the draft's last sentence (carried over a page break or a wrapped line)."""
+    last = current.parts[-1].rstrip()
+    return text[:1].islower() or bool(_OPEN_ENDING.search(last)) or not last.endswith(_SENTENCE_ENDS)
+
+
 def _starts_new_item(state: _State, current: _Draft, line: Line) -> bool:
-    text = line.text
-    if text[:1].islower() or _OPEN_ENDING.search(current.parts[-1].rstrip()):
-        return False  # a sentence carried over a page break or a wrapped line
-    if not current.parts[-1].rstrip().endswith((".", "!", "?", ":", ")", "’", "'", '"', "”")):
+    if _carries_on(current, line.text):
         return False
     if current.is_bullet and line.x0 is not None and state.margin is not None:
         # a paragraph indented under a bullet belongs to it
@@ -209,12 +231,16 @@ def _starts_new_item(state: _State, current: _Draft, line: Line) -> bool:
 
 
 def _join(parts: list[str]) -> str:
-    text = ""
+    # pieces gathered in a list and joined once: adding to a growing string is quadratic in the
+    # number of lines (a hard-wrapped 2.7-million-character paragraph took 4.5 s)
+    pieces: list[str] = []
+    length, tail = 0, ""  # of the text so far: its length and last two characters
     for part in parts:
-        if not text:
-            text = part
-        elif part.startswith("\n") or (text.endswith("-") and part[:1].isalnum() and not text.endswith(" -")):
-            text = f"{text}{part}"
-        else:
-            text = f"{text} {part}"
-    return text.strip()
+        glued = part.startswith("\n") or (
+            tail.endswith("-") and part[:1].isalnum() and not tail.endswith(" -")
+        )
+        piece = f" {part}" if length and not glued else part
+        pieces.append(piece)
+        length += len(piece)
+        tail = (tail + piece)[-2:]
+    return "".join(pieces).strip()

@@ -14,26 +14,31 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import spacy
 import yaml
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
+from sendcorpus.extract.evidence import BULLETS, evidence_for
+from sendcorpus.extract.stance import stance
 from sendcorpus.extract.theme_matcher import PhraseError, PhraseMatcher, compile_phrase
+from sendcorpus.extract.theme_model import feature_text, shipped_model
 
 PATTERNS = resources.files("sendcorpus.extract") / "patterns"
-BULLETS = "•▪◼●◦‣·"
 BULLET_START = re.compile(f"^[{BULLETS}]")
 
 Doc.set_extension("section", default=None, force=True)
 Doc.set_extension("themes", default=[], force=True)
 # (first token of a sentence, themes found in it), so other components can tie things to a theme
 Doc.set_extension("sentence_themes", default=[], force=True)
+Doc.set_extension("theme_hits", default=[], force=True)
 
 
 class ThemePatternError(ValueError):
@@ -107,15 +112,50 @@ def load_patterns(tokenize: Callable[[str], Iterable[object]]) -> PatternSet:
     return patterns
 
 
-class ThemeTagger:
-    """Sets Doc._.themes to [(theme_id, evidence sentence), ...], one entry per theme, in theme order."""
+@dataclass(frozen=True)
+class ThemeHit:
+    """A theme of an item: the sentence that carries it (with the one before when it opens with an
+    anaphor), that sentence's stance, and the number of the sentence in the item."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    theme: str
+    evidence: str
+    stance: str
+    sentence: int
+
+
+@dataclass(frozen=True)
+class CueResult:
+    sentences: list[Span]
+    found: dict[str, int]  # theme -> number of the first sentence a cue finds it in
+
+
+class ThemeTagger:
+    """Sets Doc._.theme_hits ([ThemeHit, ...], one per theme in theme order) and Doc._.themes
+    ([(theme_id, evidence), ...]). The rule cues find themes per sentence; with `use_model` the trained
+    classifier (theme_model.py) then decides per item, reading the text and the cue themes."""
+
+    def __init__(self, nlp: Language, name: str, use_model: bool) -> None:
         self.name = name
         self.patterns = load_patterns(nlp.tokenizer)
         self.order = {theme: index for index, theme in enumerate(theme_ids())}
+        self.model = shipped_model() if use_model else None
 
     def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        for batch in minibatch(docs, batch_size):
+            cue_found = [self.cue_sentences(doc) for doc in batch]
+            if self.model is None:
+                chosen = [dict(cues.found) for cues in cue_found]
+            else:
+                chosen = self._with_model(batch, cue_found)
+            for doc, cues, themes in zip(batch, cue_found, chosen, strict=True):
+                self._annotate(doc, cues.sentences, themes)
+                yield doc
+
+    def cue_sentences(self, doc: Doc) -> CueResult:
+        """The item's sentences, and theme -> number of the first sentence a cue finds it in."""
         sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         sentence_of = [number for number, sentence in enumerate(sentences) for _ in sentence]
         groups: dict[str, set[int]] = {}
@@ -130,8 +170,7 @@ class ThemeTagger:
             else:
                 vetoes.setdefault(name, []).append((start, end))
 
-        found: dict[str, int] = {}  # theme -> number of the first sentence it is found in
-        in_sentence: dict[int, set[str]] = {}  # sentence number -> every theme found in it
+        found: dict[str, int] = {}
         deferred: list[tuple[Cue, int]] = []
         for cue_no, start, end in sorted(cue_hits, key=lambda hit: hit[1]):
             cue = self.patterns.cues[cue_no]
@@ -146,20 +185,55 @@ class ThemeTagger:
                 deferred.append((cue, sentence))
             else:
                 found.setdefault(cue.theme, sentence)
-                in_sentence.setdefault(sentence, set()).add(cue.theme)
         for cue, sentence in deferred:
             if cue.theme not in found and not any(theme in found for theme in cue.unless_themes):
                 found[cue.theme] = sentence
-                in_sentence.setdefault(sentence, set()).add(cue.theme)
-        doc._.themes = [
-            (theme, sentences[found[theme]].text.strip().lstrip(BULLETS).strip())
-            for theme in sorted(found, key=lambda t: self.order[t])
+        return CueResult(sentences, found)
+
+    def _with_model(self, docs: list[Doc], cue_found: list[CueResult]) -> list[dict[str, int]]:
+        """theme -> evidence sentence per doc: the cue's sentence, or for a theme only the model finds,
+        the sentence the model scores highest for it."""
+        assert self.model is not None
+        texts = [feature_text(d._.section, d.text, c.found) for d, c in zip(docs, cue_found, strict=True)]
+        chosen, model_only = [], []
+        for cues, scores in zip(cue_found, self.model.scores(texts), strict=True):
+            themes = self.model.decide(scores, set(cues.found))
+            chosen.append({theme: cues.found[theme] for theme in themes if theme in cues.found})
+            model_only.append(sorted(themes - set(cues.found)))
+        # one batch of every sentence of the items that need one
+        wanted = [
+            (n, number)
+            for n, themes in enumerate(model_only)
+            if themes
+            for number in range(len(cue_found[n].sentences))
         ]
-        doc._.sentence_themes = [
-            (sentences[number].start, sorted(themes, key=lambda t: self.order[t]))
-            for number, themes in sorted(in_sentence.items())
-        ]
-        return doc
+        sentence_texts = (
+            feature_text(
+                docs[n]._.section,
+                cue_found[n].sentences[number].text,
+                [theme for theme, at in cue_found[n].found.items() if at == number],
+            )
+            for n, number in wanted
+        )
+        per_sentence: dict[int, list[dict[str, float]]] = {}
+        for (n, _), scores in zip(wanted, self.model.scores(sentence_texts), strict=True):
+            per_sentence.setdefault(n, []).append(scores)
+        for n, themes in enumerate(model_only):
+            for theme in themes:
+                chosen[n][theme] = max(range(len(per_sentence[n])), key=lambda k: per_sentence[n][k][theme])
+        return chosen
+
+    def _annotate(self, doc: Doc, sentences: list[Span], themes: dict[str, int]) -> None:
+        hits = []
+        for theme in sorted(themes, key=lambda t: self.order[t]):
+            quote = evidence_for(sentences, themes[theme])
+            hits.append(ThemeHit(theme, quote, stance(quote, doc._.section), themes[theme]))
+        doc._.theme_hits = hits
+        doc._.themes = [(hit.theme, hit.evidence) for hit in hits]
+        in_sentence: dict[int, list[str]] = {}
+        for hit in hits:
+            in_sentence.setdefault(hit.sentence, []).append(hit.theme)
+        doc._.sentence_themes = [(sentences[n].start, in_sentence[n]) for n in sorted(in_sentence)]
 
 
 def _vetoed(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
@@ -175,9 +249,9 @@ def mark_bullet_sentences(doc: Doc) -> Doc:
     return doc
 
 
-@Language.factory("send_themes")
-def make_theme_tagger(nlp: Language, name: str) -> ThemeTagger:
-    return ThemeTagger(nlp, name)
+@Language.factory("send_themes", default_config={"use_model": True})
+def make_theme_tagger(nlp: Language, name: str, use_model: bool) -> ThemeTagger:
+    return ThemeTagger(nlp, name, use_model)
 
 
 @Language.component("send_bullet_sentences")
@@ -185,7 +259,17 @@ def bullet_sentences(doc: Doc) -> Doc:
     return mark_bullet_sentences(doc)
 
 
-def add_theme_pipes(nlp: Language) -> None:
-    """Add the theme pipes after the sentencizer: bullet sentence breaks, then the tagger."""
+def add_theme_pipes(nlp: Language, use_model: bool = True) -> None:
+    """Add the theme pipes after the sentencizer: bullet sentence breaks, then the tagger (the rule
+    cues alone when `use_model` is false, as training and the cue tests need)."""
     nlp.add_pipe("send_bullet_sentences")
-    nlp.add_pipe("send_themes")
+    nlp.add_pipe("send_themes", config={"use_model": use_model})
+
+
+def cue_pipeline() -> Language:
+    """A pipeline that tags with the rule cues only."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    add_theme_pipes(nlp, use_model=False)
+    nlp.initialize()
+    return nlp

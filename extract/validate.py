@@ -16,6 +16,19 @@ from sendcorpus.extract.layout import ParsedReport
 from sendcorpus.extract.text_file import TextDecodeError, decode_text
 
 DEFAULT_MAX_BYTES = 50 * 2**20
+# Work budgets per report. The 45 real reports reach 12 pages, 29,348 characters, items of 1,260
+# characters and words of 78; every stage is linear, so these caps bound each report's time too.
+MAX_PAGES = 300
+MAX_TEXT_CHARS = 2_000_000
+MAX_ITEM_CHARS = 100_000  # well under spaCy's max_length (1,000,000), which aborts a whole pass
+MAX_WORD_CHARS = 1_000
+# spaCy's tokenizer peels prefix and suffix symbols off a run one at a time, copying the rest: a run of
+# n symbols ("$$$…", "(((…", "£££…") costs about 1.1e-6·n² s (3,000 "$" took 10 s, 10,000 "£" 68 s).
+# The sum of n² over a report's symbol runs is capped at about 3 s of that work.
+MAX_SYMBOL_RUN_COST = 2_500_000
+_UTF8_MAX_BYTES_PER_CHAR = 4
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1}}}")
+_SYMBOL_RUN = re.compile(r"[^\w\s.]{2,}")
 _SNIFF_BYTES = 8192
 _EOF_WINDOW = 4096  # a complete PDF ends with %%EOF, give or take some trailing junk
 _MIN_WORDS_PER_PAGE = 20  # a text layer thinner than this on average is a scan
@@ -131,6 +144,8 @@ def _check_pdf(path: Path, size: int) -> None:
         pages = len(document)
         if pages == 0:
             raise Rejected("corrupt", "the PDF is damaged: it has no pages")
+        if pages > MAX_PAGES:
+            raise _too_complex(f"the PDF has {pages:,} pages, over the budget of {MAX_PAGES}")
         for index in range(pages):
             try:
                 # finds the pages the page tree promises but does not have, at a 20th of the cost of
@@ -193,6 +208,11 @@ def _control_share(sample: bytes | str) -> float:
 
 
 def _check_text(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_TEXT_CHARS * _UTF8_MAX_BYTES_PER_CHAR:
+        raise _too_complex(
+            f"the text file is {_size(size)}, more than {MAX_TEXT_CHARS:,} characters can take"
+        )
     try:
         text = decode_text(path.read_bytes())
     except TextDecodeError:
@@ -203,6 +223,8 @@ def _check_text(path: Path) -> None:
         ) from None
     if not text.strip():
         raise Rejected("empty", "the file holds only white space")
+    if len(text) > MAX_TEXT_CHARS:
+        raise _too_complex(f"the text is {len(text):,} characters long")
     if _control_share(text[:_SNIFF_BYTES]) > _MAX_CONTROL_SHARE:
         raise Rejected("wrong_type", "the file is binary data, not a PDF or a plain-text report")
 
@@ -210,6 +232,7 @@ def _check_text(path: Path) -> None:
 def check_parsed(parsed: ParsedReport, kind: str) -> None:
     """Reject a PDF with no text layer, or a readable document that is not an area SEND inspection
     report of the 2023 framework (its title, strengths and weaknesses are what every such report has)."""
+    check_budget(parsed)
     if kind == "pdf":
         _check_text_layer(parsed)
     if not parsed.heading:
@@ -235,6 +258,39 @@ def check_parsed(parsed: ParsedReport, kind: str) -> None:
             f"'{parsed.heading}' is not a complete area SEND inspection report: "
             f"it has no {' and no '.join(missing)} section",
         )
+
+
+def check_budget(parsed: ParsedReport) -> None:
+    """`too_complex` for a report whose text, items or words are far beyond any real report's."""
+    chars = sum(len(page.text) for page in parsed.pages)
+    if chars > MAX_TEXT_CHARS:
+        raise _too_complex(f"its text is {chars:,} characters long")
+    symbol_cost = 0
+    for item in parsed.items:
+        where = f"item {item.item_no} of the {item.section} section"
+        if len(item.text) > MAX_ITEM_CHARS:
+            raise _too_complex(
+                f"{where} is {len(item.text):,} characters long, over the budget of {MAX_ITEM_CHARS:,} "
+                "for one paragraph"
+            )
+        long_word = _LONG_WORD.search(item.text)
+        if long_word:
+            raise _too_complex(
+                f"{where} has a 'word' (characters without a space) of more than {MAX_WORD_CHARS:,} "
+                f"characters, starting {long_word.group()[:20]!r}"
+            )
+        symbol_cost += sum(len(run) ** 2 for run in _SYMBOL_RUN.findall(item.text))
+        if symbol_cost > MAX_SYMBOL_RUN_COST:
+            raise _too_complex(
+                f"up to {where}, its runs of symbols without a space (such as '$$$$' or '((((') are too many "
+                "or too long for the tokenizer"
+            )
+
+
+def _too_complex(what: str) -> Rejected:
+    return Rejected(
+        "too_complex", f"{what}: too much for one report, so it is left out to keep the run going"
+    )
 
 
 def _check_text_layer(parsed: ParsedReport) -> None:

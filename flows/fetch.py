@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from contextlib import suppress
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -24,8 +25,9 @@ from sendcorpus.flows.sources import sha256_of
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_CAP_SECONDS = 60.0
+# All attempts of one download together, waits included: a stalled or trickling server costs no more
+DOWNLOAD_DEADLINE_SECONDS = 60.0
 _BACKOFF_CAP_SECONDS = 60.0
-_CHUNK_BYTES = 64 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -74,14 +76,17 @@ def fetch_report(
     backoff: float = 1.0,
     max_bytes: int = 100 * 2**20,
     max_retry_after: float = RETRY_AFTER_CAP_SECONDS,
+    deadline: float = DOWNLOAD_DEADLINE_SECONDS,
     client: httpx.Client | None = None,
 ) -> Path:
     """The cached copy when it has the expected sha256 (no network), otherwise a fresh download.
 
     Timeouts, connection failures, HTTP 5xx and 429 and bodies cut short are retried up to `attempts`
     times in all, waiting `backoff`, 2×`backoff`, 4×… seconds (or the server's Retry-After, capped at
-    `max_retry_after`). Other 4xx, a wrong sha256 and an over-size body fail at once. Without a sha256
-    the file is always downloaded again: there is nothing to tell a good cached copy from a stale one.
+    `max_retry_after`). Other 4xx, a wrong sha256 and an over-size body fail at once. `deadline` bounds
+    the whole download, every attempt and wait included, so a server that stalls or sends a byte at a
+    time is cut off. Without a sha256 the file is always downloaded again: there is nothing to tell a
+    good cached copy from a stale one.
     """
     expected = sha256.strip().lower() if sha256 else None
     if expected is not None and not _SHA256.match(expected):
@@ -92,12 +97,15 @@ def fetch_report(
     if expected and target.is_file() and sha256_of(target) == expected:
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
+    ends = _Deadline(url, deadline)
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, FetchError) and error.retry_after is not None:
-            return min(error.retry_after, max_retry_after)
-        return wait_exponential(multiplier=backoff, max=_BACKOFF_CAP_SECONDS)(state)
+            seconds = min(error.retry_after, max_retry_after)
+        else:
+            seconds = wait_exponential(multiplier=backoff, max=_BACKOFF_CAP_SECONDS)(state)
+        return min(seconds, ends.remaining())
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -115,7 +123,7 @@ def fetch_report(
     )
     http = client or httpx.Client()
     try:
-        return retrying(_download, http, url, expected, target, timeout, max_bytes)
+        return retrying(_download, http, url, expected, target, timeout, max_bytes, ends)
     except FetchError as error:
         if not error.retryable:
             raise
@@ -127,10 +135,39 @@ def fetch_report(
             http.close()
 
 
+class _Deadline:
+    """The moment a download must be finished by."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        self.url, self.seconds = url, seconds
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def check(self) -> float:
+        """The seconds left, or a (final) FetchError once there are none."""
+        left = self.remaining()
+        if left <= 0:
+            raise FetchError(
+                "timeout",
+                f"the download from {self.url} did not finish within its {self.seconds:g} s deadline "
+                "(the server stalls or sends very slowly); try again later",
+            )
+        return left
+
+
 def _download(
-    http: httpx.Client, url: str, sha256: str | None, target: Path, timeout: float, max_bytes: int
+    http: httpx.Client,
+    url: str,
+    sha256: str | None,
+    target: Path,
+    timeout: float,
+    max_bytes: int,
+    deadline: _Deadline,
 ) -> Path:
     """One attempt: stream into a temporary file beside the target, check, then rename into place."""
+    step_timeout = min(timeout, deadline.check())
     digest = hashlib.sha256()
     descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=".pdf")
     partial = Path(name)
@@ -141,14 +178,15 @@ def _download(
                 "GET",
                 url,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/pdf, */*;q=0.5"},
-                timeout=httpx.Timeout(timeout),
+                timeout=httpx.Timeout(step_timeout),
                 follow_redirects=True,
             ) as response,
         ):
             _check_status(response, url)
             _check_announced_size(response, url, max_bytes)
             received = 0
-            for chunk in response.iter_bytes(_CHUNK_BYTES):
+            for chunk in response.iter_bytes():  # as they arrive, so a trickle meets the deadline
+                deadline.check()
                 received += len(chunk)
                 if received > max_bytes:
                     raise FetchError(
@@ -169,7 +207,10 @@ def _download(
         os.replace(partial, target)
         return target
     except httpx.TimeoutException:
-        raise FetchError("timeout", f"no response from {url} within {timeout:g} s", retryable=True) from None
+        deadline.check()  # the whole download's time is up: no point in another attempt
+        raise FetchError(
+            "timeout", f"no response from {url} within {step_timeout:g} s", retryable=True
+        ) from None
     except httpx.RemoteProtocolError as error:
         raise FetchError(
             "truncated", f"the connection to {url} broke off mid-download ({error})", retryable=True

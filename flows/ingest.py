@@ -29,6 +29,7 @@ from sendcorpus.flows.version import pipeline_version
 from sendcorpus.seeds.build_registry import REGISTRY
 from sendcorpus.warehouse.db import DatabaseBusy, connect
 from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk, set_state
+from sendcorpus.warehouse.official_stats import load_defaults as load_official_statistics
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest"]
@@ -99,6 +100,7 @@ def load(
     try:
         if first:
             load_local_authorities(con)
+            load_official_statistics(con)
             load_themes(con)
         failed = load_chunk(con, records, rejected, replace_ids)
     finally:

@@ -12,22 +12,34 @@ class LockBusy(Exception):
     """Another ingest holds the database."""
 
 
+class LockUnavailable(Exception):
+    """The lock file cannot be created (a read-only or unwritable folder)."""
+
+
 class IngestLock:
     def __init__(self, db: Path, wait: bool = False) -> None:
-        self.path = Path(f"{db}.ingest.lock")
+        # the real file's name: the same database reached through a symlink or another relative path
+        # must meet the same lock
+        self.db = db
+        self.path = Path(f"{db.resolve()}.ingest.lock")
         self.wait = wait
         self._fd: int | None = None
 
     def __enter__(self) -> IngestLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise LockUnavailable(
+                f"cannot create the ingest lock {self.path} ({error.strerror}): the database's folder must "
+                "be writable; pass --db with a path you can write to"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise LockBusy(
-                f"another ingest is writing {self.path.name.removesuffix('.ingest.lock')}; "
-                "wait for it to finish or pass --wait"
+                f"another ingest is writing {self.db}; wait for it to finish or pass --wait"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

@@ -85,7 +85,9 @@ class Planner:
     def add(self, inputs: list[InputFile]) -> Plan:
         for item in inputs:
             item.name = _storable(item.name)
-            if item.path is None:
+            if item.rejection:  # found unusable while listing (unreadable, special file, bad manifest row)
+                self.reject(Rejection(item.name, item.sha256, *item.rejection))
+            elif item.path is None:
                 self._add_remote(item)
             else:
                 self._add_local(item)
@@ -109,14 +111,6 @@ class Planner:
         except OSError as error:
             detail = f"the file cannot be read ({error.strerror or error})"
             self.reject(Rejection(item.name, None, "unreadable", detail))
-            return
-        expected = (item.expected_sha256 or "").strip().lower()
-        if expected and expected != sha:
-            detail = (
-                f"its sha256 is {sha[:12]}…, not the {expected[:12]}… that its manifest row gives: "
-                "it is not loaded as that report (fix the row or the file)"
-            )
-            self.reject(Rejection(item.name, sha, "checksum", detail))
             return
         if item.url is None and sha in self.registry:
             add_provenance(item, self.registry[sha])
@@ -182,11 +176,17 @@ def _storable(name: str) -> str:
 
 
 def plan_before_flow(
-    db: Path, sources: list[Path], registry: Path | None, mirror: Path | None, rebuild: bool
+    db: Path,
+    sources: list[Path],
+    registry: Path | None,
+    mirror: Path | None,
+    rebuild: bool,
+    inputs: list[InputFile] | None = None,
 ) -> tuple[Plan, RunSummary | None]:
     """The plan, and the run's summary when it finds nothing to do (then no flow needs to run)."""
     started = time.perf_counter()
-    plan = Planner(read_corpus_state(db), rebuild).add(list_inputs(sources, registry, mirror))
+    planned = list_inputs(sources, registry, mirror) + list(inputs or [])
+    plan = Planner(read_corpus_state(db), rebuild).add(planned)
     if not plan.nothing_to_do:
         return plan, None
     return plan, summarise(0, plan.unchanged, plan.rejections, time.perf_counter() - started, None)

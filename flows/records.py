@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
+from sendcorpus.extract.completeness import completeness
 from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.layout import Item, ParsedReport
 from sendcorpus.extract.nlp import annotate
@@ -33,6 +34,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
         n_pages=len(parsed.pages) if paged else None,
         n_words=parsed.n_words,
         pipeline_version=pipeline_version(),
+        completeness=completeness(parsed, kind),
     )
     record.facts = {
         "local_authority": facts.local_authority,
@@ -63,12 +65,16 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
     themes, figures = [], []
     for item, doc in docs:
         key = {"section": item.section, "item_no": item.item_no}
-        themes += [{**key, "theme": theme, "evidence": evidence} for theme, evidence in doc._.themes]
+        themes += [
+            {**key, "theme": hit.theme, "evidence": hit.evidence, "stance": hit.stance}
+            for hit in doc._.theme_hits
+        ]
         figures += [
             {
                 **key,
                 "figure_no": number,
                 "kind": figure.kind,
+                "duration_kind": figure.duration_kind,
                 "value": figure.value,
                 "unit": figure.unit,
                 "weeks": figure.weeks,

@@ -32,7 +32,9 @@ OPTIONS = {
     "region": ("region", "--region NAME"),
     "text": ("text", "--text WORDS"),
     "all_reports": ("all_reports", "--all-reports"),
+    "include_partial": ("include_partial", "--include-partial"),
 }
+FLAGS = {"all_reports", "include_partial"}  # true/false options, false when not given
 
 
 class QueryError(Exception):
@@ -93,7 +95,7 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str])
         if value is None or (isinstance(value, str) and not value.strip()):
             if parameter.required:
                 raise QueryError(f"the query {name!r} needs {OPTIONS[parameter.name][1]}")
-            bound[parameter.name] = False if parameter.name == "all_reports" else None
+            bound[parameter.name] = False if parameter.name in FLAGS else None
             continue
         bound[parameter.name] = _checked(con, parameter.name, value)
     if "text" in bound:
@@ -130,12 +132,12 @@ def _checked(con: duckdb.DuckDBPyConnection, parameter: str, value: str) -> obje
         if value.lower() in regions:
             return regions[value.lower()]
         raise QueryError(f"no region called {value!r}; regions: {', '.join(regions.values())}")
-    if parameter == "all_reports":
+    if parameter in FLAGS:
         if value.lower() in ("true", "yes", "1"):
             return True
         if value.lower() in ("false", "no", "0"):
             return False
-        raise QueryError(f"all_reports must be true or false, not {value!r}")
+        raise QueryError(f"{parameter} must be true or false, not {value!r}")
     return value
 
 

@@ -5,33 +5,72 @@ from __future__ import annotations
 import html
 import io
 import shutil
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import polars as pl
 
 TEXT_FORMATS = ("table", "csv", "json", "md", "html")
 BINARY_FORMATS = ("parquet", "xlsx")
 FORMATS = TEXT_FORMATS + BINARY_FORMATS
+# A terminal shows this many rows at most; rendering is linear in rows, a person reads only the top.
+MAX_TABLE_ROWS = 500
+# Narrower than this per column and a table is printed one record per block instead.
+MIN_COLUMN_WIDTH = 9
+OUTCOME_LABELS = {
+    "positive": "Positive experiences and outcomes",
+    "inconsistent": "Inconsistent experiences and outcomes",
+    "systemic_failings": "Widespread and/or systemic failings",
+}
+WRAPPED_COLUMNS = {"evidence", "text", "definition", "excludes", "detail", "note", "notes", "source"}
+# columns holding a share (0-1), by their query name or their heading for people
+PERCENT_SUFFIXES = ("_share", "_share_low", "_share_high", "coverage", ": share", "95% low", "95% high")
 
 
 class ExportError(Exception):
     """The result cannot be written as asked; the message is one line for a person."""
 
 
+@dataclass
+class Block:
+    """One table of a result as a person reads it: a title, the rows, and notes printed with it."""
+
+    title: str
+    frame: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+    sheet: str = "result"
+
+
 def export(df: pl.DataFrame, fmt: str, output: Path | None) -> str | None:
     """Write `df` to `output` in `fmt`, or return the text when there is no output (text formats only)."""
+    return export_blocks([Block("", df)], fmt, output, raw=df)
+
+
+def export_blocks(
+    blocks: Sequence[Block],
+    fmt: str,
+    output: Path | None,
+    raw: pl.DataFrame | None = None,
+    about: Sequence[tuple[str, str]] = (),
+) -> str | None:
+    """Human formats (table, md, html, xlsx) show every block; csv, json and parquet write `raw`
+    (the query's own columns), since they hold one table."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    raw = blocks[0].frame if raw is None else raw
     if fmt in BINARY_FORMATS:
         if output is None:
             raise ExportError(f"{fmt} is a binary format: give --output FILE")
         _prepare(output)
         if fmt == "parquet":
-            df.write_parquet(output)
+            raw.write_parquet(output)
         else:
-            write_xlsx({"result": df}, output)
+            write_xlsx({block.sheet: block.frame for block in blocks}, output, about=about)
         return None
-    text = render(df, fmt)
+    text = render(raw, fmt) if fmt in ("csv", "json") else render_blocks(blocks, fmt)
     if output is None:
         return text
     _prepare(output)
@@ -52,29 +91,93 @@ def render(df: pl.DataFrame, fmt: str) -> str:
     return terminal_table(df)
 
 
-def terminal_table(df: pl.DataFrame) -> str:
-    """A readable table for the terminal: long text wraps inside its column instead of being cut."""
+def render_blocks(blocks: Sequence[Block], fmt: str) -> str:
+    parts = []
+    for block in blocks:
+        if fmt == "html":
+            notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in block.notes)
+            title = f"<h2>{html.escape(block.title)}</h2>" if block.title else ""
+            parts.append(title + notes + html_table(block.frame))
+        elif fmt == "md":
+            title = [f"## {block.title}", ""] if block.title else []
+            notes = [*(f"> {note}" for note in block.notes), ""] if block.notes else []
+            parts.append("\n".join([*title, *notes, markdown_table(block.frame)]))
+        else:
+            lines = [block.title] if block.title else []
+            lines += [textwrap.fill(note, terminal_width()) for note in block.notes]
+            parts.append("\n".join([*lines, terminal_table(block.frame)]))
+    return "\n\n".join(parts)
+
+
+def terminal_width() -> int:
+    return max(shutil.get_terminal_size((160, 40)).columns, 60)
+
+
+def terminal_table(df: pl.DataFrame, width: int | None = None) -> str:
+    """A table that fits the terminal: long values are cut with an ellipsis, never wrapped; a result too
+    wide for that is printed one record per block; at most MAX_TABLE_ROWS rows, with a note."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, caption=f"{df.height} rows", caption_justify="left")
-    width = max(shutil.get_terminal_size((160, 40)).columns, 80)
-    # keep headings whole when they fit side by side; the values wrap instead
-    whole_headings = sum(len(name) + 3 for name in df.columns) <= width
+    width = width or terminal_width()
+    shown = flat(df.head(MAX_TABLE_ROWS))
+    note = f"{df.height} rows" if df.height != 1 else "1 row"
+    if df.height > MAX_TABLE_ROWS:
+        note = (
+            f"showing the first {MAX_TABLE_ROWS} of {df.height} rows; "
+            "use --format csv or --output FILE for all of them"
+        )
+    cells = [[_one_line(_plain(value)) for value in row] for row in shown.iter_rows()]
+    widths = _fit_widths(df.columns, cells, width)
+    if widths is None:
+        return _records(shown, width) + "\n" + textwrap.fill(note, width)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     numeric = [dtype.is_numeric() for dtype in df.dtypes]
-    for name, is_number in zip(df.columns, numeric, strict=True):
+    for name, is_number, column_width in zip(df.columns, numeric, widths, strict=True):
         table.add_column(
             name,
             justify="right" if is_number else "left",
-            overflow="fold",
-            min_width=len(name) if whole_headings else None,
+            overflow="ellipsis",
+            no_wrap=True,
+            width=column_width,
         )
-    for row in flat(df).iter_rows():
-        table.add_row(*(_plain(value) for value in row))
+    for row in cells:
+        table.add_row(*row)
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(table)
-    return console.export_text().rstrip()
+    return console.export_text().rstrip() + "\n" + textwrap.fill(note, width)
+
+
+def _fit_widths(names: Sequence[str], cells: list[list[str]], width: int) -> list[int] | None:
+    """Each column's width so the table fits `width`: the widest columns give way first, none below
+    MIN_COLUMN_WIDTH (or its own width, if smaller); None when even that does not fit."""
+    natural = [max([len(name), *(len(row[index]) for row in cells)]) for index, name in enumerate(names)]
+    floor = [min(size, MIN_COLUMN_WIDTH) for size in natural]
+    room = width - 3 * len(names)  # rich's padding and the column separators
+    if sum(floor) > room:
+        return None
+    widths = list(natural)
+    excess = sum(widths) - room
+    while excess > 0:
+        widest = max(range(len(widths)), key=lambda index: widths[index] - floor[index])
+        give = min(excess, widths[widest] - floor[widest], max(1, excess // 4))
+        widths[widest] -= give
+        excess -= give
+    return widths
+
+
+def _records(df: pl.DataFrame, width: int) -> str:
+    """One record per block, `column  value`, each value on one line cut to the terminal's width."""
+    key_width = min(max((len(name) for name in df.columns), default=0), width // 3)
+    room = max(width - key_width - 2, 10)
+    blocks = []
+    for number, row in enumerate(df.iter_rows(), start=1):
+        lines = [f"-- record {number} " + "-" * max(0, min(width, 40) - 12 - len(str(number)))]
+        for name, value in zip(df.columns, row, strict=True):
+            lines.append(f"{_cut(name, key_width):<{key_width}}  {_cut(_one_line(_plain(value)), room)}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
 
 
 def markdown_table(df: pl.DataFrame) -> str:
@@ -89,23 +192,108 @@ def markdown_table(df: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_xlsx(sheets: dict[str, pl.DataFrame], output: Path) -> Path:
-    """One worksheet per table, with a header row, filters and frozen headings."""
+def write_xlsx(sheets: dict[str, pl.DataFrame], output: Path, about: Sequence[tuple[str, str]] = ()) -> Path:
+    """A workbook ready to share: one sheet per table with readable headings, outcome labels, shares as
+    percentages, filters, frozen headings, fitted widths, wrapped long text and links to the source PDF
+    page; plus an "about" sheet when `about` is given."""
     import xlsxwriter
 
     _prepare(output)
     with xlsxwriter.Workbook(str(output)) as workbook:
+        styles = {
+            "head": workbook.add_format(
+                {"bold": True, "bg_color": "#F3F2F1", "bottom": 2, "text_wrap": True}
+            ),
+            "percent": workbook.add_format({"num_format": "0.0%"}),
+            "number": workbook.add_format({"num_format": "0.###"}),
+            "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+            "link": workbook.add_format({"font_color": "#1D70B8", "underline": 1}),
+        }
         for name, frame in sheets.items():
-            flat(frame).write_excel(
-                workbook,
-                worksheet=name[:31],
-                autofit=True,
-                autofilter=True,
-                freeze_panes=(1, 0),
-                float_precision=3,
-                table_style="Table Style Light 9",
+            _sheet(workbook.add_worksheet(_sheet_name(name)), flat(frame), styles)
+        if about:
+            _sheet(
+                workbook.add_worksheet("about"),
+                pl.DataFrame(list(about), schema=["item", "value"], orient="row"),
+                styles,
             )
     return output
+
+
+def _sheet(sheet, frame: pl.DataFrame, styles: dict) -> None:  # type: ignore[no-untyped-def]
+    links = _page_links(frame)
+    frame = frame.with_columns(
+        pl.col(name).replace_strict(OUTCOME_LABELS, default=pl.col(name))
+        for name in frame.columns
+        if name == "outcome" and frame.schema[name] == pl.String
+    )
+    for column, name in enumerate(frame.columns):
+        sheet.write(0, column, heading(name), styles["head"])
+        values = frame[name]
+        dtype = frame.schema[name]
+        style = None
+        if dtype.is_float() and name.lower().endswith(PERCENT_SUFFIXES):
+            style = styles["percent"]
+        elif dtype.is_float():
+            style = styles["number"]
+        elif name in WRAPPED_COLUMNS:
+            style = styles["wrap"]
+        for row, value in enumerate(values.to_list(), start=1):
+            url = links[row - 1] if name in ("file", "source_url") and links else None
+            if url:
+                sheet.write_url(row, column, url, styles["link"], string=str(value or url))
+            elif value is None:
+                sheet.write_blank(row, column, None, style)
+            elif isinstance(value, bool):
+                sheet.write_string(row, column, "yes" if value else "no")
+            elif isinstance(value, int | float):
+                sheet.write_number(row, column, value, style)
+            else:
+                sheet.write_string(row, column, str(value), style)
+        sheet.set_column(column, column, _width(name, values), style)
+    if frame.width:
+        sheet.autofilter(0, 0, max(frame.height, 1), frame.width - 1)
+        sheet.freeze_panes(1, 0)
+
+
+def _page_links(frame: pl.DataFrame) -> list[str | None]:
+    """Per row, the source PDF's link at the cited page; only http(s) addresses ever become links."""
+    if "source_url" not in frame.columns:
+        return []
+    pages = frame["page"].to_list() if "page" in frame.columns else [None] * frame.height
+    links = []
+    for url, page in zip(frame["source_url"].to_list(), pages, strict=True):
+        safe = safe_url(url)
+        links.append(f"{safe}#page={page}" if safe and page else safe)
+    return links
+
+
+def safe_url(url: object) -> str | None:
+    """The address when it is an http(s) URL, else None: a `javascript:` or `file:` source stays text."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def heading(name: str) -> str:
+    """'neighbours_share_low' -> 'Neighbours share low'; headings already written for people stay."""
+    if name != name.lower() or " " in name:
+        return name
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _width(name: str, values: pl.Series) -> float:
+    if name in WRAPPED_COLUMNS:
+        return 80
+    longest = values.cast(pl.String, strict=False).str.len_chars().max() if values.len() else 0
+    return min(max(len(heading(name)) * 0.9, float(longest or 0) + 2, 8), 50)
+
+
+def _sheet_name(name: str) -> str:
+    for char in "[]:*?/\\":
+        name = name.replace(char, " ")
+    return name[:31]
 
 
 def flat(df: pl.DataFrame) -> pl.DataFrame:
@@ -141,8 +329,18 @@ def _plain(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
         return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     return str(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text or "\t" in text else text
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 def _prepare(output: Path) -> None:

@@ -1,8 +1,9 @@
 -- name: outcomes
--- description: Inspection outcomes across England and by region, with the range of inspection dates
+-- description: Inspection outcomes across the corpus and by region, with the range of inspection dates
 -- parameters: all_reports (optional: count superseded inspections too, from --all-reports)
 --
--- `group` is 'England' for the whole corpus, otherwise a region. Reports whose area could not be
+-- `group` is 'All reports in corpus' for the whole corpus (England only if every area has a report),
+-- otherwise a region. Reports whose area could not be
 -- matched to a local authority count in England only. share = reports / reports in the group.
 WITH chosen AS (
     SELECT ra.region, coalesce(f.outcome, 'not stated') AS outcome, f.inspection_start
@@ -22,7 +23,7 @@ tally AS (
     GROUP BY GROUPING SETS ((outcome), (region, outcome))
 )
 SELECT
-    CASE WHEN is_england THEN 'England' ELSE coalesce(region, 'unmatched area') END AS "group",
+    CASE WHEN is_england THEN 'All reports in corpus' ELSE coalesce(region, 'unmatched area') END AS "group",
     outcome,
     reports,
     reports / sum(reports) OVER (PARTITION BY is_england, region) AS share,

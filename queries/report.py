@@ -15,11 +15,21 @@ import duckdb
 import polars as pl
 
 from sendcorpus.queries.catalog import QueryError, run_query
-from sendcorpus.queries.export import html_table, write_xlsx
+from sendcorpus.queries.export import Block, html_table, safe_url, write_xlsx
+from sendcorpus.queries.present import (
+    Area,
+    area_of,
+    benchmark_block,
+    group_names,
+    headline_figures,
+    official_block,
+)
+from sendcorpus.queries.trend import trend_chart, trends
+from sendcorpus.warehouse.official_stats import loaded_sources
 from sendcorpus.warehouse.reference import resolve_la_in_corpus
 
-GROUPS = (("region", "Region"), ("neighbours", "Statistical neighbours"), ("england", "England"))
-GROUP_COLOURS = {"region": "#1d70b8", "neighbours": "#f47738", "england": "#505a5f"}
+GROUPS = (("region", "Region"), ("neighbours", "Statistical neighbours"), ("corpus", "Reports in corpus"))
+GROUP_COLOURS = {"region": "#1d70b8", "neighbours": "#f47738", "corpus": "#505a5f"}
 SECTION_NAMES = {
     "weakness": "Needs to do better",
     "recommendation": "Areas for improvement / priority action",
@@ -44,6 +54,11 @@ class ReportData:
     similar: pl.DataFrame
     evidence: pl.DataFrame
     neighbours: list[str]
+    area: Area
+    official: pl.DataFrame
+    official_view: Block
+    trend: dict[str, pl.DataFrame]
+    sources: pl.DataFrame
 
 
 def write_report(con: duckdb.DuckDBPyConnection, la: str, output: Path) -> Path:
@@ -56,14 +71,18 @@ def write_report(con: duckdb.DuckDBPyConnection, la: str, output: Path) -> Path:
     if suffix == ".xlsx":
         return write_xlsx(
             {
-                "benchmark": data.benchmark,
+                "benchmark": _benchmark_sheet(data),
+                "official_figures": data.official,
+                "trend": pl.concat(list(data.trend.values()), how="diagonal_relaxed")
+                if data.trend
+                else pl.DataFrame(),
                 "outcomes": data.outcomes,
                 "profile": data.profile,
                 "evidence": data.evidence,
                 "similar_areas": data.similar,
-                "about": _about(data),
             },
             output,
+            about=_about(data),
         )
     output.write_text(render_html(data), encoding="utf-8")
     return output
@@ -95,6 +114,8 @@ def gather(con: duckdb.DuckDBPyConnection, la: str) -> ReportData:
             {"la_code": la_code},
         ).fetchall()
     ]
+    area = area_of(con, la_code)
+    official = run_query(con, "official-benchmark", params)
     return ReportData(
         la_code=la_code,
         name=name,
@@ -104,6 +125,11 @@ def gather(con: duckdb.DuckDBPyConnection, la: str) -> ReportData:
         similar=run_query(con, "similar-areas", params),
         evidence=evidence,
         neighbours=neighbours,
+        area=area,
+        official=official,
+        official_view=official_block(con, area, official),
+        trend=trends(con, la_code),
+        sources=loaded_sources(con),
     )
 
 
@@ -115,6 +141,8 @@ def render_html(data: ReportData) -> str:
             f"<header><h1>{_e(title)}</h1>{_summary(data, facts)}</header>",
             "<main>",
             _section("headline", "Themes against comparison groups", _headline(data)),
+            _section("official", "Official figures beside the themes", _official_html(data)),
+            _section("trend", "Trend: timeliness and exclusions by year", _trend_html(data)),
             _section("chart", "Share of reports raising each theme", _chart_block(data)),
             _section("outcomes", "Inspection outcomes", _outcome_block(data, facts)),
             _section("similar", "Areas with the most similar weaknesses", _similar_block(data)),
@@ -134,11 +162,10 @@ def render_html(data: ReportData) -> str:
 
 def _summary(data: ReportData, facts: dict) -> str:
     sizes = data.benchmark.row(0, named=True) if data.benchmark.height else {}
-    link = (
-        f'<a href="{_e(facts["source_url"])}">{_e(facts["file"])}</a>'
-        if facts.get("source_url")
-        else _e(facts["file"])
-    )
+    url = safe_url(facts.get("source_url"))
+    link = f'<a href="{_e(url)}">{_e(facts["file"])}</a>' if url else _e(facts["file"])
+    names = group_names(data.benchmark, data.area)
+    without = ", ".join(data.area.neighbours_without_report) or "none"
     rows = [
         ("Local authority", f"{_e(data.name)} (DfE code {_e(data.la_code)})"),
         ("Region", _e(facts.get("region") or "unknown")),
@@ -146,11 +173,15 @@ def _summary(data: ReportData, facts: dict) -> str:
         ("Inspection", _e(_dates(facts.get("inspection_start"), facts.get("inspection_end")))),
         ("Report", f"{link}, published {_e(facts.get('published') or 'date unknown')}"),
         (
+            "Corpus coverage",
+            f"{sizes.get('corpus_areas', 0)} of England's {sizes.get('england_areas', 153)} local areas "
+            f"have a report in the corpus ({sizes.get('corpus_size', 0)} latest reports)",
+        ),
+        (
             "Compared with",
-            f"{sizes.get('region_size', 0)} other reports in {_e(facts.get('region') or 'the region')}; "
-            f"{sizes.get('neighbours_size', 0)} of the 10 statistical neighbours "
-            f"({_e(', '.join(data.neighbours) or 'none in the corpus')}); "
-            f"{sizes.get('england_size', 0)} reports across England (including this one)",
+            "; ".join(_e(names[key]) for key, _ in GROUPS)
+            + f". Neighbours with a report: {_e(', '.join(data.area.neighbours_with_report) or 'none')}; "
+            f"without a report: {_e(without)}",
         ),
     ]
     items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
@@ -158,31 +189,55 @@ def _summary(data: ReportData, facts: dict) -> str:
 
 
 def _headline(data: ReportData) -> str:
-    table = data.benchmark.select(
+    block = benchmark_block(data.benchmark, data.area, data.official)
+    figures = headline_figures(data.official, data.area)
+    shares = block.frame.columns[2:]
+    block.frame = block.frame.with_columns(
+        # a share and its interval stay on one line: no break at spaces or after the dash
+        pl.col(shares).str.replace_all(" ", "\u00a0").str.replace_all("–", "–\u2060"),
+        pl.Series("Official figure", [figures.get(theme, "") for theme in data.benchmark["theme"]]),
+    )
+    notes = "".join(
+        f'<p class="note{" warn" if note.startswith("⚠") else ""}">{_e(note)}</p>' for note in block.notes
+    )
+    return notes + html_table(
+        block.frame, caption=f"{data.name} beside its comparison groups, theme by theme"
+    )
+
+
+def _official_html(data: ReportData) -> str:
+    block = data.official_view
+    notes = "".join(f'<p class="note">{_e(note)}</p>' for note in block.notes)
+    return notes + html_table(block.frame, caption=block.title)
+
+
+def _trend_html(data: ReportData) -> str:
+    if not data.trend:
+        return '<p class="note">Official statistics are not loaded, so there is no trend to draw.</p>'
+    return "".join(trend_chart(frame, key, data.name) for key, frame in data.trend.items())
+
+
+def _benchmark_sheet(data: ReportData) -> pl.DataFrame:
+    """The benchmark with its groups named for what they are, shares as numbers (formatted as %)."""
+    names = group_names(data.benchmark, data.area)
+    columns = [
+        pl.col("theme").alias("Theme id"),
         pl.col("label").alias("Theme"),
-        pl.col("area_weakness").alias("Weakness"),
-        pl.col("area_recommendation").alias("Recommendation"),
-        pl.col("area_strength").alias("Strength"),
-        *[
-            pl.format(
-                "{}% ({}/{})",
-                (pl.col(f"{key}_share") * 100).round(0).cast(pl.Int64),
-                f"{key}_reports",
-                f"{key}_size",
-            )
-            .fill_null("–")
-            .alias(label)
-            for key, label in GROUPS
-        ],
-    )
-    note = (
-        '<p class="note">Weakness, recommendation and strength show where this area\'s report tags the '
-        "theme. "
-        "Group columns: reports that raise the theme as a weakness or recommendation, of the reports in the "
-        "group (latest inspection per area). The area itself is left out of its region and neighbours and "
-        "counted in England.</p>"
-    )
-    return note + html_table(table, caption=f"{data.name} beside its comparison groups, theme by theme")
+        pl.col("area_weakness").alias(f"{data.name}: weakness"),
+        pl.col("area_recommendation").alias(f"{data.name}: recommendation"),
+        pl.col("area_strength").alias(f"{data.name}: strength"),
+    ]
+    for key, _ in GROUPS:
+        name = names[key]
+        columns += [
+            pl.col(f"{key}_reports").alias(f"{name}: raising"),
+            pl.col(f"{key}_size").alias(f"{name}: reports"),
+            pl.col(f"{key}_share").alias(f"{name}: share"),
+            pl.col(f"{key}_share_low").alias(f"{name}: 95% low"),
+            pl.col(f"{key}_share_high").alias(f"{name}: 95% high"),
+            pl.col(f"{key}_small").alias(f"{name}: fewer than 5 reports"),
+        ]
+    return data.benchmark.select(columns)
 
 
 def _chart_block(data: ReportData) -> str:
@@ -212,7 +267,7 @@ def theme_chart(benchmark: pl.DataFrame, area: str) -> str:
         f'<title id="chart-title">Share of reports raising each theme: region, neighbours and England, '
         f"with {_e(area)}</title>",
         '<desc id="chart-desc">For each theme, three bars give the percentage of reports in the region, '
-        "among statistical neighbours and across England that raise the theme as a weakness or "
+        "among statistical neighbours and across the corpus that raise the theme as a weakness or "
         f"recommendation; a filled dot at the right means {_e(area)} raises it too.</desc>",
     ]
     for tick in (0, 25, 50, 75, 100):
@@ -263,7 +318,8 @@ def _row_summary(row: dict, area: str, raised: bool) -> str:
 def _outcome_block(data: ReportData, facts: dict) -> str:
     outcome = facts.get("outcome") or "not stated"
     region = facts.get("region")
-    shown = data.outcomes.filter(pl.col("group").is_in(["England", region or "England"]))
+    everyone = "All reports in corpus"
+    shown = data.outcomes.filter(pl.col("group").is_in([everyone, region or everyone]))
     chart = "".join(
         outcome_bar(shown.filter(pl.col("group") == group), group)
         for group in shown["group"].unique(maintain_order=True)
@@ -355,32 +411,43 @@ def _evidence_block(data: ReportData, facts: dict) -> str:
 
 def _citation(row: dict) -> str:
     where = f"page {row['page']}" if row.get("page") else "no page (text input)"
-    if row.get("source_url"):
+    url = safe_url(row.get("source_url"))
+    if url:
         anchor = f"#page={row['page']}" if row.get("page") else ""
-        return f'<cite><a href="{_e(row["source_url"] + anchor)}">{_e(row["file"])}, {where}</a></cite>'
+        return f'<cite><a href="{_e(url + anchor)}">{_e(row["file"])}, {where}</a></cite>'
     return f"<cite>{_e(row['file'])}, {where}</cite>"
 
 
-def _about(data: ReportData) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "item": [
-                "local authority",
-                "DfE code",
-                "statistical neighbours in the corpus",
-                "generated",
-                "method",
-            ],
-            "value": [
-                data.name,
-                data.la_code,
-                ", ".join(data.neighbours),
-                date.today().isoformat(),
-                "Latest inspection per area. Group counts are reports raising a theme as a weakness or "
-                "recommendation; the area is left out of its region and neighbours and counted in England.",
-            ],
-        }
-    )
+def _about(data: ReportData) -> list[tuple[str, str]]:
+    first = data.benchmark.row(0, named=True) if data.benchmark.height else {}
+    about = [
+        ("local authority", f"{data.name} (DfE code {data.la_code})"),
+        ("generated", date.today().isoformat()),
+        (
+            "corpus coverage",
+            f"{first.get('corpus_areas', 0)} of {first.get('england_areas', 153)} local areas in England",
+        ),
+        ("statistical neighbours with a report", ", ".join(data.area.neighbours_with_report) or "none"),
+        ("statistical neighbours without a report", ", ".join(data.area.neighbours_without_report) or "none"),
+        (
+            "method",
+            "Latest inspection per area. Group counts are reports raising a theme as a weakness or "
+            "recommendation, with a Wilson 95% interval; the area is left out of its region and neighbours "
+            "and counted in the corpus. Groups of fewer than 5 reports are flagged: too few to compare.",
+        ),
+        ("reports", "Ofsted/CQC area SEND inspection reports (2023 framework), Open Government Licence"),
+    ]
+    for row in data.sources.iter_rows(named=True):
+        about.append(
+            (
+                f"source: {row['dataset']}",
+                f"{row['release']}; {row['rows']} rows from {row['file']}, "
+                f"loaded {row['loaded_at']:%Y-%m-%d}; Open Government Licence",
+            )
+        )
+    if data.sources.is_empty():
+        about.append(("official statistics", "not loaded (run `sendcorpus reference --defaults`)"))
+    return about
 
 
 def _section(anchor: str, heading: str, content: str) -> str:
@@ -421,6 +488,9 @@ thead th { background: #f3f2f1; border-bottom: 2px solid #0b0c0c; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) { background: #fafafa; }
 .note { color: #505a5f; font-size: 0.9rem; }
+.note.warn { color: #942514; font-weight: 600; }
+figure.trend { margin: 8px 0 18px; }
+figure.trend figcaption { font-weight: 600; font-size: 0.95rem; }
 .legend { display: flex; flex-wrap: wrap; gap: 18px; font-size: 0.9rem; }
 .legend .key { display: inline-flex; align-items: center; gap: 6px; }
 figure.bar { margin: 6px 0 12px; }

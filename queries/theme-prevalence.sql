@@ -1,13 +1,16 @@
 -- name: theme-prevalence
 -- description: For each theme, the share of reports of each outcome that raise it as a weakness or recommendation
--- parameters: all_reports (optional: count superseded inspections too, from --all-reports)
+-- parameters: all_reports (optional: count superseded inspections too, from --all-reports); include_partial (optional: count reports that lost pages or sections, from --include-partial)
 --
 -- outcome 'all' is every report considered; share = reports raising the theme / reports with that outcome.
+-- Reports that lost pages or sections are left out unless include_partial.
 WITH chosen AS (
     SELECT ra.report_id, coalesce(f.outcome, 'not stated') AS outcome
     FROM report_areas AS ra
+    JOIN corpus.reports AS r USING (report_id)
     LEFT JOIN corpus.facts AS f USING (report_id)
-    WHERE ra.is_latest OR $all_reports
+    WHERE (ra.is_latest OR $all_reports)
+      AND (coalesce(r.completeness, 'complete') = 'complete' OR $include_partial)
 ),
 labelled AS (
     SELECT report_id, outcome FROM chosen

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from sendcorpus import __version__, settings
 
 FORMATS = ["table", "csv", "json", "parquet", "xlsx", "md", "html"]
 READ_WAIT_SECONDS = 30.0
+HUMAN_FORMATS = ("table", "md", "html", "xlsx")  # shown as titled blocks; csv/json/parquet keep one table
 
 
 class CommandError(Exception):
@@ -28,14 +32,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except CommandError as error:
-        print(f"sendcorpus: {error}", file=sys.stderr)
-        return 1
+        return _fail(str(error))
     except KeyboardInterrupt:
         print("sendcorpus: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except Exception as error:
+        message = _expected_failure(error, args)
+        if message is None:
+            raise  # a bug: the traceback is what is needed
+        return _fail(message)
+
+
+def _fail(message: str) -> int:
+    print(f"sendcorpus: {_one_line(message)}", file=sys.stderr)
+    return 1
+
+
+def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
+    """One line for a failure of the environment (a file, a disk, Prefect's state), None for a bug."""
+    if isinstance(error, settings.PrefectStateError):
+        return str(error)
+    if isinstance(error, OSError):
+        where = f" {error.filename}" if error.filename else ""
+        return f"cannot use{where}: {error.strerror or error}"
+    modules = sys.modules
+    db = modules.get("sendcorpus.warehouse.db")
+    if db and isinstance(error, db.DatabaseUnusable | db.DatabaseBusy):
+        return str(error)
+    lock = modules.get("sendcorpus.flows.lock")
+    if lock and isinstance(error, lock.LockBusy | lock.LockUnavailable):
+        return str(error)
+    duckdb = modules.get("duckdb")
+    if db and duckdb and isinstance(error, duckdb.Error):
+        return db.explain(error, args.db)
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,7 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument(
         "--allow-files", action="store_true", help="let the SQL read and write files on this machine"
     )
-    sql.add_argument("--timeout", type=float, default=60.0, help="stop the query after this many seconds")
+    sql.add_argument(
+        "--timeout", type=_positive_number, default=60.0, help="stop the query after this many seconds"
+    )
+    sql.add_argument(
+        "--memory-limit",
+        type=_positive_number,
+        default=2.0,
+        metavar="GB",
+        help="stop the query when it needs more memory than this (default 2)",
+    )
 
     command("queries", _queries, "List the named queries.")
 
@@ -95,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--region", help="region name")
     query.add_argument("--text", help="words to search for")
     query.add_argument("--all-reports", action="store_true", help="include superseded inspections")
+    query.add_argument(
+        "--include-partial",
+        action="store_true",
+        help="count reports that lost pages or sections in group shares",
+    )
     query.add_argument("--format", choices=FORMATS, default="table")
     query.add_argument("--output", type=Path)
 
@@ -102,10 +149,43 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--la", required=True)
     report.add_argument("--output", type=Path, required=True)
 
+    command("themes", _themes, "List the theme taxonomy: id, label and definition.")
+
+    reference = command(
+        "reference", _reference, "Show the official statistics loaded, or load newer published CSVs."
+    )
+    reference.add_argument(
+        "--load",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="a published CSV (EHC plan timeliness, exclusions by SEN, local_authorities.csv); repeatable",
+    )
+    reference.add_argument(
+        "--defaults", action="store_true", help="reload every file from ../shared/reference"
+    )
+
     evaluate = command("evaluate", _evaluate, "Score the corpus against hand-checked gold files.")
     evaluate.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
     evaluate.add_argument("--min-f1", type=float)
     evaluate.add_argument("--min-facts", type=float)
+    evaluate.add_argument("--min-theme-f1", type=float, help="bar for every theme's item-level F1")
+    evaluate.add_argument(
+        "--folds", type=int, help="cross-validate the tagger by report over K folds (no database needed)"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the fold split and the training")
+    evaluate.add_argument(
+        "--cues-only", action="store_true", help="score the rule cues alone on every gold report"
+    )
+
+    train = commands.add_parser(
+        "train", help="Train the theme classifier on the gold.", description="Train the theme classifier."
+    )
+    train.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output", type=Path, help="model folder (default: the one shipped in the package)")
+    train.set_defaults(handler=_train)
 
     benchmark = command("benchmark", _benchmark, "Measure the speed of each stage on the corpus.")
     benchmark.add_argument("--reports", type=Path, default=settings.shared_dir() / "corpus" / "reports")
@@ -122,10 +202,27 @@ def _parser() -> argparse.ArgumentParser:
         help="with --scale: also time the analysis on concurrent.futures and on Prefect's process pool",
     )
 
-    schedule = command("schedule", _schedule, "Serve the ingest flow on a cron schedule (Europe/London).")
-    schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
-    schedule.add_argument("--mirror", type=Path, default=settings.default_mirror())
+    _update_commands(command)
     return parser
+
+
+def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """`update`, `schedule` and `runs`: keeping the corpus current from Ofsted's site."""
+    update = command("update", _update, "Find new area SEND reports on Ofsted's site and ingest them.")
+    schedule = command(
+        "schedule", _schedule, "Run `update` on a cron schedule (Europe/London) with a Prefect server."
+    )
+    for sub in (update, schedule):
+        sub.add_argument("--site", default=settings.default_site(), help="reports site (env SENDCORPUS_SITE)")
+        sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default 1)")
+        sub.add_argument("--cache", type=Path, default=settings.default_cache(), help="where downloads go")
+        sub.add_argument("--max-pages", type=int, default=2000, help="cap on pages read per run")
+    schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
+    schedule.add_argument("--name", default="weekly", help="deployment name (default weekly)")
+    runs = command("runs", _runs, "List the recent ingest and update runs.")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--format", choices=FORMATS, default="table")
+    runs.add_argument("--output", type=Path)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -136,12 +233,14 @@ def _ingest(args: argparse.Namespace) -> int:
         check_name(args.db)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    missing = [str(path) for path in args.source if not path.exists()]
+    missing = [str(path) for path in args.source if not path.exists() and not path.is_symlink()]
     if missing:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
+    settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
     try:
         with IngestLock(args.db, wait=args.wait):
-            run = _run_ingest_flow(args)
+            _check_database(args.db)
+            run = _recorded(args.db, lambda: _run_ingest_flow(args))
     except LockBusy as error:
         raise CommandError(str(error)) from None
     for rejection in run.rejections:
@@ -150,17 +249,39 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_database(db: Path) -> None:
+    """Open (and migrate) the database once before the flow, so a damaged file, a full disk or an
+    unwritable folder ends in one line here rather than in the middle of a flow run."""
+    from sendcorpus.warehouse.db import DatabaseBusy, check_free_space, connect
+
+    check_free_space(db)
+    with suppress(DatabaseBusy):  # a reader holds it: the flow's own open waits for readers
+        connect(db).close()
+
+
+def _quiet_prefect_failures() -> None:
+    """The command reports a failure itself, in one line (or with a traceback when it is a bug);
+    Prefect's own copy of every traceback would bury that line. Called once Prefect is imported:
+    importing it configures its loggers afresh."""
+    import logging
+
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    # "Still processing items" while Prefect flushes its events at exit: progress of Prefect's, not ours
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
+
+
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from sendcorpus.flows.analyse import default_workers, prestart
     from sendcorpus.flows.plan import plan_before_flow
     from sendcorpus.seeds.build_registry import REGISTRY
+    from sendcorpus.seeds.seed_reports import seed_inputs
 
     sources = list(args.source)
-    if not args.no_registry and not sources:
-        sources = settings.default_seed_reports()
+    seeds = seed_inputs(settings.default_seed_reports()) if not args.no_registry and not sources else []
     registry = None if args.no_registry else REGISTRY
     # planned before Prefect: with nothing to do, no server starts and spaCy is not loaded
-    plan, summary = plan_before_flow(args.db, sources, registry, args.mirror, args.rebuild)
+    plan, summary = plan_before_flow(args.db, sources, registry, args.mirror, args.rebuild, seeds)
     if summary is not None:
         return summary
     if plan.todo or plan.to_fetch:
@@ -168,6 +289,7 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings.configure_prefect()
     from sendcorpus.flows.ingest import DatabaseHeld, ingest
 
+    _quiet_prefect_failures()
     try:
         return ingest(
             db=args.db,
@@ -176,6 +298,7 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             mirror=args.mirror,
             cache=args.cache,
             rebuild=args.rebuild,
+            inputs=seeds,
             workers=args.workers,
             chunk_size=args.chunk_size,
         )
@@ -193,24 +316,56 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
+    """Run the ingest flow and record it in `runs` (and as a Prefect artifact), failed or not."""
+    from contextlib import suppress
+    from datetime import datetime
+
+    from sendcorpus.flows.run_report import record_and_publish
+    from sendcorpus.flows.summary import FAILURE_REASONS
+    from sendcorpus.warehouse.runs import RunRecord
+
+    record = RunRecord("ingest", datetime.now())
+    try:
+        run = run_flow()
+    except BaseException as error:
+        record.status = f"failed: {_one_line(error) or type(error).__name__}"
+        with suppress(Exception):  # the history is best effort; the run's own error is what to report
+            record_and_publish(db, record, [], [record.status])
+        raise
+    record.flow_run_id, record.new, record.unchanged = run.flow_run_id, run.new, run.unchanged + run.duplicate
+    record.rejected, record.failed = run.rejected, run.failed
+    record.discovered = run.new + run.unchanged + run.duplicate + run.rejected + run.failed
+    lines = [(r.reason in FAILURE_REASONS, f"{r.file}: {r.reason} — {r.detail}") for r in run.rejections]
+    failures = [line for failed, line in lines if failed]
+    record_and_publish(db, record, [line for failed, line in lines if not failed], failures)
+    return run
+
+
 def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ignore[no-untyped-def]
-    from sendcorpus.warehouse.db import DatabaseBusy, connect
+    from sendcorpus.warehouse.db import DatabaseBusy, DatabaseUnusable, connect
 
     try:
         return connect(args.db, read_only=True, wait_seconds=READ_WAIT_SECONDS, allow_files=allow_files)
-    except (FileNotFoundError, DatabaseBusy, ValueError) as error:
+    except (FileNotFoundError, DatabaseBusy, DatabaseUnusable, ValueError) as error:
         raise CommandError(str(error)) from None
 
 
-def _write_output(frame, fmt: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
-    from sendcorpus.queries.export import ExportError, export
+def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  # type: ignore[no-untyped-def]
+    from sendcorpus.queries.export import ExportError, export, export_blocks
 
+    existed = output is not None and output.exists()
     try:
-        text = export(frame, fmt, output)
+        text = export_blocks(blocks, fmt, output, raw=frame) if blocks else export(frame, fmt, output)
     except ExportError as error:
         raise CommandError(str(error)) from None
+    except OSError as error:
+        if output is not None and not existed:
+            with suppress(OSError):
+                output.unlink()  # a half-written file is worse than none
+        raise CommandError(f"cannot write {output}: {error.strerror or error}") from None
     if text is not None:
-        print(text)
+        print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in a newline: no blank row
     elif output is not None:
         print(f"wrote {output}", file=sys.stderr)
 
@@ -218,22 +373,66 @@ def _write_output(frame, fmt: str, output: Path | None) -> None:  # type: ignore
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    con = _read_only(args, allow_files=args.allow_files)
-    timer = threading.Timer(args.timeout, con.interrupt)
-    timer.start()
+    from sendcorpus.warehouse.db import explain
+    from sendcorpus.warehouse.sandbox import SqlRefused, check_read_only, limit_resources
+
+    con = _read_only(args, allow_files=True)
+    try:
+        check_read_only(con, args.query)
+        limit_resources(con, args.memory_limit, allow_files=args.allow_files)
+    except SqlRefused as error:
+        con.close()
+        raise CommandError(str(error)) from None
+    stop = _Watchdog(con, args.timeout)
     try:
         frame = con.execute(args.query).pl()
     except duckdb.InterruptException:
+        raise CommandError(stop.message) from None
+    except (duckdb.OutOfMemoryException, MemoryError):
         raise CommandError(
-            f"the query ran longer than {args.timeout:g} s and was stopped (see --timeout)"
+            f"the query needed more than {args.memory_limit:g} GB of memory and was stopped "
+            "(see --memory-limit)"
         ) from None
     except duckdb.Error as error:
-        raise CommandError(_one_line(error)) from None
+        raise CommandError(explain(error, args.db) or _one_line(error)) from None
     finally:
-        timer.cancel()
+        stop.cancel()
         con.close()
     _write_output(frame, args.format, args.output)
     return 0
+
+
+class _Watchdog:
+    """Interrupt the query at the timeout; if DuckDB cannot stop it (one expression that does not
+    check for interrupts, such as a huge repeat()), end the process: the connection only reads."""
+
+    GRACE_SECONDS = 3.0
+
+    def __init__(self, con, timeout: float) -> None:  # type: ignore[no-untyped-def]
+        self.message = f"the query ran longer than {timeout:g} s and was stopped (see --timeout)"
+        self._soft = threading.Timer(timeout, con.interrupt)
+        self._hard = threading.Timer(timeout + self.GRACE_SECONDS, self._exit)
+        for timer in (self._soft, self._hard):
+            timer.daemon = True
+            timer.start()
+
+    def _exit(self) -> None:
+        print(f"sendcorpus: {self.message}", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    def cancel(self) -> None:
+        self._soft.cancel()
+        self._hard.cancel()
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
 
 
 def _queries(args: argparse.Namespace) -> int:
@@ -246,6 +445,7 @@ def _queries(args: argparse.Namespace) -> int:
 
 def _query(args: argparse.Namespace) -> int:
     from sendcorpus.queries.catalog import QueryError, run_query
+    from sendcorpus.queries.present import present
     from sendcorpus.warehouse.reference import UnknownAuthority
 
     params = {
@@ -260,14 +460,17 @@ def _query(args: argparse.Namespace) -> int:
     }
     if args.all_reports:
         params["all_reports"] = "true"
+    if args.include_partial:
+        params["include_partial"] = "true"
     con = _read_only(args)
     try:
         frame = run_query(con, args.name, params)
+        blocks = present(con, args.name, frame, params) if args.format in HUMAN_FORMATS else None
     except (QueryError, UnknownAuthority) as error:
         raise CommandError(str(error)) from None
     finally:
         con.close()
-    _write_output(frame, args.format, args.output)
+    _write_output(frame, args.format, args.output, blocks)
     return 0
 
 
@@ -289,10 +492,76 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _themes(args: argparse.Namespace) -> int:
+    from sendcorpus.queries.export import terminal_width
+    from sendcorpus.queries.taxonomy import taxonomy_text
+
+    print(taxonomy_text(terminal_width()))
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from sendcorpus.flows.lock import IngestLock, LockBusy
+    from sendcorpus.queries.export import render
+    from sendcorpus.warehouse import official_stats
+    from sendcorpus.warehouse.db import DatabaseBusy, connect
+
+    files = list(args.load)
+    if args.defaults:
+        folder = official_stats.default_folder()
+        files += [folder / dataset.default_file for dataset in official_stats.DATASETS]
+    if not files:
+        con = _read_only(args)
+        try:
+            loaded = official_stats.loaded_sources(con)
+        finally:
+            con.close()
+        if loaded.is_empty():
+            print("no official statistics are loaded: run `sendcorpus reference --defaults` or --load CSV")
+        else:
+            print(render(loaded, "table"))
+        return 0
+    try:
+        for path in files:  # every file is checked before any is loaded
+            official_stats.read_published(path)
+    except official_stats.OfficialStatsError as error:
+        raise CommandError(str(error)) from None
+    try:
+        with IngestLock(args.db, wait=False):
+            con = connect(args.db)
+            try:
+                for path in files:
+                    done = official_stats.load_file(con, path)
+                    print(f"loaded {done.dataset}: {done.rows} rows, {done.release} ({done.file})")
+                official_stats.load_inspection_outcomes(con)  # packaged with sendcorpus: always current
+            finally:
+                con.close()
+    except (LockBusy, DatabaseBusy) as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.folds is not None or args.cues_only:
+        if args.folds is not None and args.cues_only:
+            raise CommandError("--folds and --cues-only exclude each other")
+        from sendcorpus.extract.cross_validation import cross_validation_command
+
+        bars = {"min_f1": args.min_f1, "min_facts": args.min_facts, "min_theme_f1": args.min_theme_f1}
+        return cross_validation_command(args.gold, args.folds, args.seed, bars)
     from sendcorpus.extract.evaluate import evaluate_command
 
-    return evaluate_command(args.db, args.gold, args.min_f1, args.min_facts)
+    return evaluate_command(args.db, args.gold, args.min_f1, args.min_facts, min_theme_f1=args.min_theme_f1)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from sendcorpus.extract.evaluate import GoldError
+    from sendcorpus.extract.training_command import train_command
+
+    try:
+        return train_command(args.gold, args.seed, args.output)
+    except GoldError as error:
+        raise CommandError(str(error)) from None
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -314,17 +583,116 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _schedule(args: argparse.Namespace) -> int:
-    settings.configure_prefect()
-    from sendcorpus.flows.ingest import ingest
+def _check_update_args(args: argparse.Namespace) -> None:
+    from urllib.parse import urlsplit
 
-    print(f"serving ingest on cron {args.cron!r} (Europe/London); Ctrl-C to stop", file=sys.stderr)
-    ingest.serve(
-        name="weekly-ingest",
-        cron=args.cron,
-        timezone="Europe/London",
-        parameters={"db": str(args.db), "mirror": str(args.mirror) if args.mirror else None},
+    from sendcorpus.warehouse.db import check_name
+
+    try:
+        check_name(args.db)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if urlsplit(args.site).scheme not in ("http", "https") or not urlsplit(args.site).hostname:
+        raise CommandError(f"--site must be an http(s) address, not {args.site!r}")
+    if args.delay < 0 or args.max_pages < 1:
+        raise CommandError("--delay must be 0 or more and --max-pages at least 1")
+
+
+def _update(args: argparse.Namespace) -> int:
+    from sendcorpus.flows.http import SiteUnreachable, probe
+
+    _check_update_args(args)
+    try:
+        probe(args.site)
+    except SiteUnreachable as error:
+        raise CommandError(f"update failed: {error}") from None
+    settings.configure_prefect()
+    from sendcorpus.flows.update import update
+
+    _quiet_prefect_failures()
+    state = update(
+        db=args.db,
+        site=args.site,
+        delay=args.delay,
+        cache=args.cache,
+        max_pages=args.max_pages,
+        return_state=True,
     )
+    if not state.is_completed():
+        raise CommandError(f"update failed: {state.message}")
+    summary = state.result()
+    for line in summary.rejections:
+        print(f"  rejected {line}", file=sys.stderr)
+    for line in summary.failures:
+        print(f"  failed {line}", file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    import signal
+    import warnings
+
+    _check_update_args(args)
+    # Prefect 3.8.8's runner calls its async stop without awaiting it on SIGTERM; the warning is noise.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
+    settings.configure_prefect()
+    # Until Prefect's runner installs its own handler, SIGTERM must unwind like Ctrl-C so the server stops.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    from sendcorpus.flows.prefect_server import ServerFailed, prefect_server
+
+    try:
+        with prefect_server(Path(os.environ["PREFECT_HOME"])) as api_url:
+            _serve(args, api_url)
+    except ServerFailed as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
+def _serve(args: argparse.Namespace, api_url: str) -> None:
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    from sendcorpus.flows.update import update
+
+    try:
+        cron = Cron(args.cron, timezone="Europe/London")
+    except ValueError as error:
+        raise CommandError(f"--cron: {error}") from None
+    print(
+        f"serving update/{args.name} on cron {args.cron!r} (Europe/London) against {args.site}; "
+        f"Prefect UI at {api_url.removesuffix('/api')}; Ctrl-C to stop",
+        file=sys.stderr,
+    )
+    update.serve(
+        name=args.name,
+        schedules=[cron],
+        parameters={
+            "db": str(args.db.resolve()),
+            "site": args.site,
+            "delay": args.delay,
+            "cache": str(args.cache.resolve()),
+            "max_pages": args.max_pages,
+        },
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        limit=1,  # one update at a time: a slow run and the next tick must not both download
+        print_starting_message=False,
+    )
+
+
+def _runs(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from sendcorpus.warehouse.runs import recent_runs
+
+    con = _read_only(args)
+    try:
+        frame = recent_runs(con, args.limit)
+    except duckdb.CatalogException:
+        raise CommandError(f"{args.db} has no run history yet: run `sendcorpus ingest` or `update`") from None
+    finally:
+        con.close()
+    _write_output(frame, args.format, args.output)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,11 @@ def default_cache() -> Path:
     return Path(os.environ.get("SENDCORPUS_CACHE", PROJECT_ROOT / "data" / "cache"))
 
 
+def default_site() -> str:
+    """The reports site `update` crawls (SENDCORPUS_SITE overrides)."""
+    return os.environ.get("SENDCORPUS_SITE", "https://reports.ofsted.gov.uk")
+
+
 def default_mirror() -> Path | None:
     mirror = shared_dir() / "corpus" / "reports"
     return mirror if mirror.is_dir() else None
@@ -34,11 +40,20 @@ def default_seed_reports() -> list[Path]:
     return [seed] if seed.is_file() else []
 
 
+class PrefectStateError(Exception):
+    """Prefect's state folder or configured API cannot be used; the message says which and what to do."""
+
+
+API_PROBE_SECONDS = 3.0
+
+
 def configure_prefect() -> None:
     """Prefect without a server: a temporary local API per process, state under data/prefect,
-    no telemetry (the machine may be offline), and quiet logs so the progress bar stays readable."""
+    no telemetry (the machine may be offline), and quiet logs so the progress bar stays readable.
+
+    Checks what Prefect would otherwise fail on deep inside a flow run, or hang on: a PREFECT_HOME
+    that is not a writable folder, and a configured PREFECT_API_URL that does not answer."""
     home = Path(os.environ.get("SENDCORPUS_PREFECT_HOME", PROJECT_ROOT / "data" / "prefect"))
-    home.mkdir(parents=True, exist_ok=True)
     defaults = {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -49,3 +64,48 @@ def configure_prefect() -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    check_prefect_home(Path(os.environ["PREFECT_HOME"]).expanduser())
+    api = os.environ.get("PREFECT_API_URL", "").strip()
+    if api:
+        check_prefect_api(api)
+
+
+def check_prefect_home(home: Path) -> None:
+    if home.exists() and not home.is_dir():
+        raise PrefectStateError(
+            f"PREFECT_HOME {home} is a file, not a folder: point PREFECT_HOME (or SENDCORPUS_PREFECT_HOME) "
+            "at a folder"
+        )
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as error:
+        raise PrefectStateError(
+            f"PREFECT_HOME {home} is not a writable folder ({error.strerror}): point PREFECT_HOME "
+            "(or SENDCORPUS_PREFECT_HOME) at a folder you can write to"
+        ) from None
+
+
+def check_prefect_api(url: str, seconds: float = API_PROBE_SECONDS) -> None:
+    """A configured Prefect API must answer its health check quickly; a dead or silent one would make
+    the flow fail late or hang while holding the ingest lock."""
+    import httpx
+
+    health = f"{url.rstrip('/')}/health"
+    advice = "start that Prefect server, or unset PREFECT_API_URL to use a temporary local one"
+    try:
+        response = httpx.get(health, timeout=seconds)
+    except httpx.TimeoutException:
+        raise PrefectStateError(
+            f"PREFECT_API_URL {url} did not answer within {seconds:g} s: {advice}"
+        ) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        raise PrefectStateError(
+            f"PREFECT_API_URL {url} cannot be reached ({type(error).__name__}): {advice}"
+        ) from None
+    if response.status_code != 200:
+        raise PrefectStateError(
+            f"PREFECT_API_URL {url} answered HTTP {response.status_code} to {health}, so it is not a "
+            f"working Prefect API: {advice}"
+        )

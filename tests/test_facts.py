@@ -37,6 +37,12 @@ DATE_PHRASES = [
     ("September 23, 2024", D(2024, 9, 23), D(2024, 9, 23)),
     ("November 17 to November 21, 2025", D(2025, 11, 17), D(2025, 11, 21)),
     ("3 JUNE 2019.", D(2019, 6, 3), D(2019, 6, 3)),
+    ("12/02/2024", D(2024, 2, 12), D(2024, 2, 12)),
+    ("12.2.2024 to 16.2.2024", D(2024, 2, 12), D(2024, 2, 16)),
+    ("between 12 and 16 February 2024", D(2024, 2, 12), D(2024, 2, 16)),
+    ("Between 30 December 2024 and 3 January 2025", D(2024, 12, 30), D(2025, 1, 3)),
+    ("February 12-16, 2024", D(2024, 2, 12), D(2024, 2, 16)),
+    ("February 26 to March 1, 2024", D(2024, 2, 26), D(2024, 3, 1)),
 ]
 
 
@@ -60,6 +66,10 @@ def test_date_phrases(phrase: str, start: date, end: date) -> None:
         "16 to 25 years old",
         "aged 0 to 25",
         "16 May 2016 and 3 June 2019",  # two dates, not one
+        "between 13 and 25 years",
+        "between 12 February 2024",
+        "12/13/2024",  # day first: there is no 13th month
+        "12/02/24",  # a two-digit year is not read
     ],
 )
 def test_phrases_that_are_not_one_date(phrase: str) -> None:
@@ -226,3 +236,205 @@ def test_conflicting_outcome_statements_give_no_outcome() -> None:
     )
     assert facts.outcome is None
     assert facts.outcome_reason is not None and "conflicting" in facts.outcome_reason
+
+
+# ---------------------------------------------------------------- constructed variants of real headers
+# Each variant is a real report's header (Bury's) with one part rewritten the way another template, an
+# older one or a careless copy might write it.
+
+
+@pytest.fixture(scope="module")
+def bury_header() -> str:
+    [header, *_] = [
+        item.text for item in parse_report(REPORTS / "bury.pdf").items if item.section == "outcome"
+    ]
+    assert (
+        "Inspection dates: 12 to 16 February 2024 Dates of previous inspection: 13 to 15 May 2019" in header
+    )
+    return header
+
+
+def _variant(header: str, old: str, new: str) -> ReportFacts:
+    assert old in header
+    return extract_facts(_report(header.replace(old, new)))
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Dates of previous inspections:",
+        "Date of previous inspection:",
+        "Date of the previous inspection:",
+        "Dates of the previous area SEND inspection:",
+        "Previous inspection dates:",
+        "Date of last inspection –",
+        "Previous inspection:",
+        "Dates of previous inspection",
+    ],
+)
+def test_previous_inspection_label_variants(bury_header: str, label: str) -> None:
+    facts = _variant(bury_header, "Dates of previous inspection:", label)
+    assert (facts.previous_inspection_start, facts.previous_inspection_end) == (
+        D(2019, 5, 13),
+        D(2019, 5, 15),
+    )
+    assert (facts.inspection_start, facts.inspection_end) == (D(2024, 2, 12), D(2024, 2, 16))
+    evidence = {e.field: e.evidence for e in facts.evidence}
+    assert evidence["previous_inspection_start"] == f"{label} 13 to 15 May 2019"  # the label as written
+
+
+@pytest.mark.parametrize(
+    "label", ["Inspection date:", "Dates of inspection:", "Inspection dates", "Inspection dates –"]
+)
+def test_inspection_label_variants(bury_header: str, label: str) -> None:
+    facts = _variant(bury_header, "Inspection dates:", label)
+    assert (facts.inspection_start, facts.inspection_end) == (D(2024, 2, 12), D(2024, 2, 16))
+    assert (facts.previous_inspection_start, facts.previous_inspection_end) == (
+        D(2019, 5, 13),
+        D(2019, 5, 15),
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "start", "end"),
+    [
+        ("12 February 2024", D(2024, 2, 12), D(2024, 2, 12)),  # a single date
+        ("29 January to 2 February 2024", D(2024, 1, 29), D(2024, 2, 2)),  # two months
+        ("29 January 2024 – 2 February 2024", D(2024, 1, 29), D(2024, 2, 2)),
+        ("30 December 2024 to 3 January 2025", D(2024, 12, 30), D(2025, 1, 3)),  # two years
+        ("30 December to 3 January 2025", D(2024, 12, 30), D(2025, 1, 3)),
+        ("Monday 12 February to Friday 16 February 2024", D(2024, 2, 12), D(2024, 2, 16)),
+        ("February 12-16, 2024", D(2024, 2, 12), D(2024, 2, 16)),
+        ("12/02/2024 to 16/02/2024", D(2024, 2, 12), D(2024, 2, 16)),
+        ("12th–16th Feb. 2024", D(2024, 2, 12), D(2024, 2, 16)),
+        ("between 12 and 16 February 2024", D(2024, 2, 12), D(2024, 2, 16)),
+    ],
+)
+def test_inspection_date_variants(bury_header: str, written: str, start: date, end: date) -> None:
+    facts = _variant(bury_header, "12 to 16 February 2024", written)
+    assert (facts.inspection_start, facts.inspection_end) == (start, end)
+    assert (facts.previous_inspection_start, facts.previous_inspection_end) == (
+        D(2019, 5, 13),
+        D(2019, 5, 15),
+    )
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Not previously inspected",
+        "None",
+        "N/A",
+        "There has been no previous inspection",
+        "Not inspected before",
+    ],
+)
+def test_not_previously_inspected_variants(bury_header: str, written: str) -> None:
+    facts = _variant(bury_header, "13 to 15 May 2019", written)
+    assert (facts.previous_inspection_start, facts.previous_inspection_end) == (None, None)
+    assert (facts.inspection_start, facts.outcome) == (D(2024, 2, 12), "systemic_failings")
+    [evidence] = [e for e in facts.evidence if e.field == "previous_inspection_start"]
+    assert evidence.value is None and written in evidence.evidence
+
+
+@pytest.mark.parametrize(
+    ("prose", "evidence"),
+    [
+        (
+            "This inspection took place from 12 to 16 February 2024. The local area partnership was last "
+            "inspected between 13 and 15 May 2019.",
+            "The local area partnership was last inspected between 13 and 15 May 2019.",
+        ),
+        (
+            "The area SEND inspection was carried out between 12 and 16 February 2024. The previous "
+            "inspection took place from 13 to 15 May 2019.",
+            "The previous inspection took place from 13 to 15 May 2019.",
+        ),
+    ],
+)
+def test_prose_instead_of_labels(bury_header: str, prose: str, evidence: str) -> None:
+    facts = _variant(
+        bury_header,
+        "Inspection dates: 12 to 16 February 2024 Dates of previous inspection: 13 to 15 May 2019",
+        prose,
+    )
+    assert (facts.inspection_start, facts.inspection_end) == (D(2024, 2, 12), D(2024, 2, 16))
+    assert (facts.previous_inspection_start, facts.previous_inspection_end) == (
+        D(2019, 5, 13),
+        D(2019, 5, 15),
+    )
+    assert {e.field: e.evidence for e in facts.evidence}["previous_inspection_start"] == evidence
+    assert facts.outcome == "systemic_failings"
+
+
+def test_prose_dates_count_only_in_a_report_with_its_title() -> None:
+    facts = extract_facts(_report("The inspection took place from 12 to 16 February 2024.", heading=""))
+    assert facts.inspection_start is None
+
+
+@pytest.fixture(scope="module")
+def real_statements() -> dict[str, str]:
+    """The outcome sentence of a real report of each outcome."""
+    statements = {}
+    for file in ("bury.pdf", "gateshead.pdf", "bedford.pdf"):
+        facts = extract_facts(parse_report(REPORTS / file))
+        [evidence] = [e for e in facts.evidence if e.field == "outcome"]
+        statements[facts.outcome or ""] = evidence.evidence
+    return statements
+
+
+@pytest.mark.parametrize(
+    ("outcome", "old", "new"),
+    [
+        ("systemic_failings", "widespread and/or systemic", "widespread and systemic"),
+        ("systemic_failings", "widespread and/or systemic", "widespread and / or systemic"),
+        ("systemic_failings", "There are widespread", "Overall, there are widespread"),
+        ("inconsistent", "arrangements lead to", "arrangements leads to"),
+        ("inconsistent", "experiences and outcomes", "outcomes and experiences"),
+        ("inconsistent", "partnership’s arrangements", "partnership's arrangements"),
+        (
+            "inconsistent",
+            "The local area partnership’s arrangements",
+            "Overall, the local area partnership’s arrangements",
+        ),
+        (
+            "inconsistent",
+            "The local area partnership’s arrangements",
+            "The arrangements of the local area partnership",
+        ),
+        ("positive", "typically lead", "lead"),
+        ("positive", "special educational needs and/or disabilities (SEND) arrangements", "arrangements"),
+        ("positive", "The local area partnership’s", "The local area’s"),
+    ],
+)
+def test_outcome_sentence_variants(real_statements: dict[str, str], outcome: str, old: str, new: str) -> None:
+    statement = real_statements[outcome]
+    assert old in statement
+    facts = extract_facts(_report(f"Inspection dates: 12 to 16 February 2024 {statement.replace(old, new)}"))
+    assert facts.outcome == outcome and facts.outcome_reason is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Findings indicate that the local area partnership’s arrangements lead to inconsistent experiences "
+        "and outcomes for children and young people with SEND.",
+        "The report said there were widespread and/or systemic failings.",
+    ],
+)
+def test_a_reported_outcome_is_not_the_outcome(sentence: str) -> None:
+    facts = extract_facts(_report(f"Inspection dates: 12 to 16 February 2024 {sentence}"))
+    assert facts.outcome is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "when"),
+    [
+        ("The next full area SEND inspection will be within approximately 3 years.", "3 years"),
+        ("The next full inspection is expected within approximately three years.", "three years"),
+        ("The next area SEND inspection will take place within approximately five years.", "five years"),
+        ("The next full reinspection is due within approximately 18 months.", "18 months"),
+    ],
+)
+def test_next_inspection_variants(sentence: str, when: str) -> None:
+    assert extract_facts(_report(sentence)).next_inspection == f"within approximately {when}"

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,42 @@ def test_fetch_errors_survive_pickling() -> None:
         "no response from http://x within 1 s",
         error.detail,
     )
+
+
+def test_a_server_that_never_answers_is_cut_off_by_the_deadline(raw_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    released = threading.Event()
+    server = raw_server(lambda connection: released.wait(10))
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as caught:
+            fetch_report(server.url, SHA, tmp_path, backoff=0.01, attempts=4, timeout=30, deadline=2)
+    finally:
+        released.set()
+    assert 1.5 < time.monotonic() - started < 5  # not 4 attempts × 30 s
+    assert caught.value.reason == "timeout"
+    assert "within its 2 s deadline" in caught.value.detail
+    assert _cache_files(tmp_path) == []
+
+
+def test_a_trickling_server_is_cut_off_by_the_same_deadline(raw_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    released = threading.Event()
+
+    def trickle(connection: socket.socket) -> None:
+        header = b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n"
+        connection.sendall(header)
+        with suppress(OSError):
+            while not released.wait(0.05):
+                connection.sendall(b"%")  # a byte at a time: never a read timeout
+
+    server = raw_server(trickle)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as caught:
+            fetch_report(server.url, SHA, tmp_path, backoff=0.01, attempts=4, timeout=1, deadline=2)
+    finally:
+        released.set()
+    assert 1.5 < time.monotonic() - started < 5
+    assert caught.value.reason == "timeout"
+    assert "did not finish within its 2 s deadline" in caught.value.detail
+    assert server.connections == 1
+    assert _cache_files(tmp_path) == []

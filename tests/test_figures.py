@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+from collections import Counter
+from pathlib import Path
+
+import duckdb
 import pytest
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from sendcorpus.extract import figures as _figures  # noqa: F401  (registers "send_figures")
+from sendcorpus.extract.duration_kind import DURATION_KINDS
 from sendcorpus.extract.figures import Figure, number_value
-from sendcorpus.extract.nlp import build_nlp
+from sendcorpus.extract.nlp import ANALYSED_SECTIONS, build_nlp
 from sendcorpus.extract.parse import parse_report
 
 from conftest import HACKNEY_TXT, REPORTS
@@ -205,3 +211,83 @@ def test_figures_extension_defaults_to_empty() -> None:
 
 def test_a_possessive_is_not_the_counted_noun(nlp: Language) -> None:
     assert _found(nlp, "The team included two Children’s Services Inspectors.") == []
+
+
+# ------------------------------------------------------------------------------- kinds of duration
+
+DURATIONS_CSV = Path(__file__).parent / "fixtures" / "durations.csv"
+
+
+def _corpus_durations(nlp: Language) -> list[tuple[str, str, str, str]]:
+    found = []
+    for path in [*sorted(REPORTS.glob("*.pdf")), HACKNEY_TXT]:
+        items = [item for item in parse_report(path).items if item.section in ANALYSED_SECTIONS]
+        for doc in nlp.pipe(item.text for item in items):
+            found += [
+                (path.name, figure.text, figure.evidence, figure.duration_kind or "")
+                for figure in doc._.figures
+                if figure.kind == "duration"
+            ]
+    return found
+
+
+def test_every_duration_in_the_corpus_has_the_kind_checked_by_hand(nlp: Language) -> None:
+    """tests/fixtures/durations.csv lists every duration the corpus states, each kind read by a person."""
+    with DURATIONS_CSV.open(newline="", encoding="utf-8") as handle:
+        listed = [
+            (row["report"], row["text"], row["sentence"], row["kind"]) for row in csv.DictReader(handle)
+        ]
+    assert {kind for *_, kind in listed} <= set(DURATION_KINDS)
+    assert Counter(_corpus_durations(nlp)) == Counter(listed)
+
+
+DURATION_SENTENCES = [
+    ("Families wait up to two years for an autism assessment.", "wait"),
+    ("There is a nine-month waiting list for speech and language therapy.", "wait"),
+    ("The average time from referral to treatment is 40 weeks, a long delay for families.", "wait"),
+    ("Children are seen within 12 weeks of referral.", "wait"),
+    ("Too few EHC plans are issued within 20 weeks.", "deadline"),
+    ("Most plans are completed within the 20-week statutory timescale.", "deadline"),
+    ("Over the last two years, leaders have rebuilt the service.", "period"),
+    ("In the past 18 months the forum has grown.", "period"),
+    ("Leaders have agreed a five-year strategy for inclusion.", "horizon"),
+    ("The partnership plans to open 300 places over the next three years.", "horizon"),
+    ("Health visitors carry out six to 8 month and two year reviews.", "age"),
+    ("Young people attend a six-week course on travel.", "other"),
+    ("Nobody travels more than 45 minutes to school.", "other"),
+]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"), DURATION_SENTENCES, ids=[s[:40] for s, _ in DURATION_SENTENCES]
+)
+def test_duration_kinds(nlp: Language, sentence: str, kind: str) -> None:
+    [figure] = [figure for figure in nlp(sentence)._.figures if figure.kind == "duration"]
+    assert figure.duration_kind == kind
+
+
+def test_only_durations_have_a_duration_kind(nlp: Language) -> None:
+    figures = nlp("Over 40% of 1,000 children wait 18 months.")._.figures
+    assert [(figure.kind, figure.duration_kind) for figure in figures] == [
+        ("percentage", None),
+        ("count", None),
+        ("duration", "wait"),
+    ]
+
+
+def test_the_figures_view_stores_each_durations_kind(corpus_db: Path) -> None:
+    """The real ingest stores the kinds of the hand-checked list; other figures have none."""
+    with DURATIONS_CSV.open(newline="", encoding="utf-8") as handle:
+        listed = Counter((row["report"], row["text"], row["kind"]) for row in csv.DictReader(handle))
+    con = duckdb.connect(str(corpus_db), read_only=True)
+    try:
+        stored = con.execute(
+            "SELECT file, text, duration_kind FROM figures WHERE kind = 'duration'"
+        ).fetchall()
+        others = con.execute(
+            "SELECT count(*) FROM figures WHERE kind <> 'duration' AND duration_kind IS NOT NULL"
+        ).fetchone()
+    finally:
+        con.close()
+    assert Counter(stored) == listed
+    assert others == (0,)

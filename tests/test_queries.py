@@ -37,8 +37,11 @@ def test_every_query_file_has_a_header() -> None:
         "evidence",
         "similar-areas",
         "search",
+        "official-benchmark",
+        "claims-vs-stats",
+        "national-picture",
     }
-    assert queries["theme-benchmark"].parameters == ["--la NAME"]
+    assert queries["theme-benchmark"].parameters == ["--la NAME", "[--include-partial]"]
     assert queries["evidence"].parameters == [
         "--theme ID",
         "[--la NAME]",
@@ -81,7 +84,7 @@ def _independent_benchmark(corpus: Path, la_code: str) -> pl.DataFrame:
     groups = {
         "region": reports.filter((pl.col("region") == area["region"]) & (pl.col("la_code") != la_code)),
         "neighbours": reports.filter(pl.col("la_code").is_in(neighbours)),
-        "england": reports,
+        "corpus": reports,
     }
     raised = tables["item_themes"].filter(pl.col("section").is_in(["weakness", "recommendation"]))
     rows = {}
@@ -104,8 +107,21 @@ def test_theme_benchmark_for_hackney_matches_an_independent_count(
             assert row[f"{group}_size"] == size
             assert row[f"{group}_reports"] == counts.get(row["theme"], 0), (row["theme"], group)
             assert row[f"{group}_share"] == pytest.approx(counts.get(row["theme"], 0) / size)
-    # sizes: London minus Hackney = 4; neighbours with a report = Haringey, Lewisham; England = 7 areas
-    assert (result["region_size"][0], result["neighbours_size"][0], result["england_size"][0]) == (4, 2, 7)
+    # sizes: London minus Hackney = 4; neighbours with a report = Haringey, Lewisham; corpus = 7 areas
+    assert (result["region_size"][0], result["neighbours_size"][0], result["corpus_size"][0]) == (4, 2, 7)
+    assert (result["corpus_areas"][0], result["england_areas"][0]) == (7, 153)
+    assert result["region_small"][0] and result["neighbours_small"][0] and not result["corpus_small"][0]
+    z = 1.959964
+    for row in result.iter_rows(named=True):
+        k, n = row["corpus_reports"], row["corpus_size"]
+        p, spread = k / n, z * (k / n * (1 - k / n) / n + z * z / (4 * n * n)) ** 0.5
+        low, high = (
+            (p + z * z / (2 * n) - spread) / (1 + z * z / n),
+            (p + z * z / (2 * n) + spread) / (1 + z * z / n),
+        )
+        assert (row["corpus_share_low"], row["corpus_share_high"]) == pytest.approx(
+            (max(low, 0), min(high, 1))
+        )
     flags = result.filter(pl.col("theme") == "ehcp_timeliness").row(0, named=True)
     assert flags["area_weakness"] and flags["area_recommendation"] and not flags["area_strength"]
     # the superseded 2016 report raised therapies; the latest does not
@@ -114,7 +130,7 @@ def test_theme_benchmark_for_hackney_matches_an_independent_count(
 
 def test_outcomes_cover_england_and_regions(con: duckdb.DuckDBPyConnection) -> None:
     result = run_query(con, "outcomes", {})
-    england = result.filter(pl.col("group") == "England")
+    england = result.filter(pl.col("group") == "All reports in corpus")
     assert england["reports"].sum() == 7
     assert england["share"].sum() == pytest.approx(1.0)
     london = result.filter(pl.col("group") == "London")
@@ -124,7 +140,7 @@ def test_outcomes_cover_england_and_regions(con: duckdb.DuckDBPyConnection) -> N
         "systemic_failings": 1,
     }
     everything = run_query(con, "outcomes", {"all_reports": "true"})
-    assert everything.filter(pl.col("group") == "England")["reports"].sum() == len(REPORTS)
+    assert everything.filter(pl.col("group") == "All reports in corpus")["reports"].sum() == len(REPORTS)
 
 
 def test_theme_prevalence_shares(con: duckdb.DuckDBPyConnection) -> None:
@@ -237,7 +253,7 @@ def test_theme_benchmark_on_the_real_corpus_matches_an_independent_count(corpus_
     for row in result.iter_rows(named=True):
         for group, (counts, size) in expected.items():
             assert (row[f"{group}_reports"], row[f"{group}_size"]) == (counts.get(row["theme"], 0), size)
-    assert (result["region_size"][0], result["england_size"][0]) == (7, 45)  # London without Hackney
+    assert (result["region_size"][0], result["corpus_size"][0]) == (7, 45)  # London without Hackney
     flags = {row["theme"]: row for row in result.iter_rows(named=True)}
     for theme in ("exclusions_suspensions", "ehcp_timeliness"):
         assert flags[theme]["area_weakness"] and flags[theme]["area_recommendation"]

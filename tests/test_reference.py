@@ -130,3 +130,158 @@ def test_loading_twice_replaces_rather_than_duplicates(con: duckdb.DuckDBPyConne
     assert con.execute("SELECT count(*) FROM local_authorities").fetchone() == (156,)
     first = con.execute("SELECT theme FROM corpus.themes ORDER BY ord LIMIT 1").fetchone()
     assert first == ("ehcp_timeliness",)
+
+
+# --- official statistics (warehouse/official_stats.py, migration 006) ---------------------------------
+
+TIMELINESS_CSV = shared_dir() / "reference" / "ehcp_timeliness_20_week.csv"
+EXCLUSIONS_CSV = shared_dir() / "reference" / "exclusions_by_sen.csv"
+
+
+@pytest.fixture(scope="module")
+def stats(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    from sendcorpus.warehouse.official_stats import load_defaults
+
+    connection = connect(tmp_path_factory.mktemp("official") / "official.duckdb")
+    load_local_authorities(connection)
+    loaded = load_defaults(connection)
+    assert [item.dataset for item in loaded] == ["ehcp_timeliness", "exclusions_by_sen", "la_population"]
+    return connection
+
+
+def test_official_files_load_as_published(stats: duckdb.DuckDBPyConnection) -> None:
+    published = pl.read_csv(TIMELINESS_CSV, infer_schema=False)
+    exclusions = pl.read_csv(EXCLUSIONS_CSV, infer_schema=False)
+    assert stats.execute("SELECT count(*) FROM corpus.ehcp_timeliness_published").fetchone() == (
+        published.height,
+    )
+    assert stats.execute("SELECT count(*) FROM corpus.exclusions_by_sen").fetchone() == (exclusions.height,)
+    # suppressed `x` is NULL, never 0: Hackney's 2023 row is suppressed
+    suppressed = published.filter(pl.col("pc_plans_issued_within_20_weeks") == "x").height
+    nulls = stats.execute(
+        "SELECT count(*) FROM corpus.ehcp_timeliness_published WHERE pc_plans_issued_within_20_weeks IS NULL"
+    ).fetchone()
+    assert nulls == (suppressed,) and suppressed > 0
+    hackney = stats.execute(
+        "SELECT year, pct_within_20_weeks FROM ehcp_timeliness WHERE la_code = '204' ORDER BY year"
+    ).fetchall()
+    assert hackney[-2:] == [(2023, None), (2024, 40.0)]
+    england = stats.execute(
+        "SELECT pct_within_20_weeks FROM ehcp_timeliness WHERE level = 'England' AND year = 2024"
+    ).fetchone()
+    assert england == (45.9,)
+    sources = stats.execute("SELECT dataset, release FROM official_sources ORDER BY 1").fetchall()
+    assert sources[0] == ("ehcp_timeliness", "DfE SEN2 (EHC plans), calendar years 2019–2024")
+    assert stats.execute("SELECT population_0_25 FROM la_population WHERE la_code = '204'").fetchone() == (
+        int(
+            pl.read_csv(REFERENCE, infer_schema=False).filter(pl.col("la_code") == "204")[
+                "ons_population_0-25"
+            ][0]
+        ),
+    )
+
+
+def test_official_rows_join_on_codes_including_retired_ons_codes(stats: duckdb.DuckDBPyConnection) -> None:
+    unmatched = stats.execute(
+        "SELECT DISTINCT ons_code FROM exclusion_rates WHERE la_code IS NULL"
+    ).fetchall()
+    assert unmatched == []
+    unmatched = stats.execute(
+        "SELECT DISTINCT ons_code FROM ehcp_timeliness WHERE level = 'Local authority' AND la_code IS NULL"
+    ).fetchall()
+    assert unmatched == []
+    # North Yorkshire's rows under its county code E10000023 land on DfE code 815, like the newer ones
+    codes = stats.execute(
+        "SELECT DISTINCT ons_code FROM exclusion_rates WHERE la_code = '815' ORDER BY 1"
+    ).fetchall()
+    assert ("E10000023",) in codes
+
+
+def test_yearly_exclusion_rates_are_the_sum_of_the_terms(stats: duckdb.DuckDBPyConnection) -> None:
+    terms = (
+        pl.read_csv(EXCLUSIONS_CSV, infer_schema=False)
+        .filter(
+            (pl.col("new_la_code") == "E09000012")
+            & (pl.col("metric") == "perm_excl_rate")
+            & (pl.col("education_phase") == "State-funded secondary")
+            & (pl.col("sen_status") == "EHC plan")
+            & (pl.col("time_period") == "202425")
+        )
+        .with_columns(pl.col("value", "no_sen_value").cast(pl.Float64))
+    )
+    row = stats.execute(
+        """
+        SELECT rate, no_sen_rate, ratio_to_no_sen, n_terms, terms FROM exclusion_rates_by_year
+        WHERE la_code = '204' AND metric = 'perm_excl_rate' AND phase = 'State-funded secondary'
+          AND sen_status = 'EHC plan' AND time_period = 202425
+        """
+    ).fetchone()
+    assert row[:2] == pytest.approx((terms["value"].sum(), terms["no_sen_value"].sum()))
+    assert row[2] == pytest.approx(terms["value"].sum() / terms["no_sen_value"].sum())
+    assert row[3:] == (2, "autumn + spring")
+
+
+def test_a_newer_download_loads_as_it_comes(stats: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from sendcorpus.warehouse.official_stats import load_file
+
+    newer = tmp_path / "sen2_2026.csv"
+    frame = pl.read_csv(TIMELINESS_CSV, infer_schema=False)
+    frame = pl.concat(
+        [frame, frame.filter(pl.col("time_period") == "2024").with_columns(time_period=pl.lit("2025"))]
+    ).rename({"pc_plans_issued_within_20_weeks": "PC_PLANS_ISSUED_WITHIN_20_WEEKS"})
+    frame.with_columns(extra_column=pl.lit("new in 2026")).write_csv(newer)
+    try:
+        loaded = load_file(stats, newer)
+        assert loaded.release == "DfE SEN2 (EHC plans), calendar years 2019–2025"
+        assert stats.execute(
+            "SELECT pct_within_20_weeks FROM ehcp_timeliness WHERE la_code = '204' AND year = 2025"
+        ).fetchone() == (40.0,)
+    finally:
+        load_file(stats, TIMELINESS_CSV)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("a,b\n1,2\n", "is not a file sendcorpus knows"),
+        ("new_la_code,metric,value,no_sen_value\nE1,perm_excl_rate,1,2\n", "lacks columns"),
+        ("", "not a readable CSV file"),
+    ],
+)
+def test_a_wrong_file_is_refused_in_one_line(
+    stats: duckdb.DuckDBPyConnection, tmp_path: Path, content: str, message: str
+) -> None:
+    from sendcorpus.warehouse.official_stats import OfficialStatsError, load_file
+
+    path = tmp_path / "wrong.csv"
+    path.write_text(content, encoding="utf-8")
+    before = stats.execute("SELECT count(*) FROM corpus.exclusions_by_sen").fetchone()
+    with pytest.raises(OfficialStatsError, match=message) as caught:
+        load_file(stats, path)
+    assert "\n" not in str(caught.value)
+    assert stats.execute("SELECT count(*) FROM corpus.exclusions_by_sen").fetchone() == before
+
+
+def test_a_value_that_is_neither_number_nor_suppression_is_named(tmp_path: Path) -> None:
+    from sendcorpus.warehouse.official_stats import OfficialStatsError, read_published
+
+    frame = pl.read_csv(EXCLUSIONS_CSV, infer_schema=False, n_rows=5).with_columns(value=pl.lit("lots"))
+    frame.write_csv(tmp_path / "bad.csv")
+    with pytest.raises(OfficialStatsError, match="column value holds 'lots'"):
+        read_published(tmp_path / "bad.csv")
+
+
+def test_wilson_interval_matches_the_formula(stats: duckdb.DuckDBPyConnection) -> None:
+    import math
+
+    def wilson(k: int, n: int) -> tuple[float, float]:
+        z, p = 1.959964, k / n
+        centre, spread = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return max(0.0, (centre - spread) / (1 + z * z / n)), min(1.0, (centre + spread) / (1 + z * z / n))
+
+    for k, n in ((0, 7), (2, 7), (16, 45), (2, 2), (1, 1)):
+        got = stats.execute(
+            "SELECT corpus.wilson_low(?, ?), corpus.wilson_high(?, ?)", [k, n, k, n]
+        ).fetchone()
+        assert got == pytest.approx(wilson(k, n))
+    assert stats.execute("SELECT corpus.wilson_low(0, 0)").fetchone() == (None,)

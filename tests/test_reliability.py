@@ -14,8 +14,9 @@ import duckdb
 import pytest
 
 from sendcorpus.flows.ingest import ingest
-from sendcorpus.flows.lock import IngestLock
-from sendcorpus.warehouse.db import connect, migrate, migrations
+from sendcorpus.flows.lock import IngestLock, LockBusy
+from sendcorpus.settings import PrefectStateError, check_prefect_api
+from sendcorpus.warehouse.db import DatabaseUnusable, connect, explain, migrate, migrations
 
 from badfiles import make_all_bad
 from conftest import HACKNEY_TXT, REPORTS
@@ -116,47 +117,6 @@ def test_readers_wait_for_a_writer_and_then_work(corpus_db: Path, tmp_path: Path
     assert result.stdout.split() == ["n", "45"]
 
 
-@pytest.mark.parametrize(
-    ("sql", "message"),
-    [
-        ("DELETE FROM corpus.reports", "read-only"),
-        ("CREATE TABLE x AS SELECT 1", "read-only"),
-        ("SELECT * FROM read_csv('/etc/passwd')", "disabled"),
-        ("COPY (SELECT 1) TO '/tmp/sendcorpus-escape.csv'", "disabled"),
-        ("SELEC 1", "syntax error"),
-    ],
-)
-def test_ad_hoc_sql_is_read_only_and_cannot_touch_files(corpus_db: Path, sql: str, message: str) -> None:
-    result = _cli("sql", sql, "--db", str(corpus_db))
-    assert result.returncode == 1
-    assert message in result.stderr.lower()
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert not Path("/tmp/sendcorpus-escape.csv").exists()
-
-
-def test_ad_hoc_sql_is_bounded_in_time(corpus_db: Path) -> None:
-    endless = "SELECT count(*) FROM range(1000000000000) a"
-    result = _cli("sql", endless, "--timeout", "1", "--db", str(corpus_db))
-    assert result.returncode == 1
-    assert "ran longer than 1 s and was stopped" in result.stderr
-
-
-def test_sql_with_allow_files_may_read_files(corpus_db: Path, tmp_path: Path) -> None:
-    data = tmp_path / "extra.csv"
-    data.write_text("a\n1\n2\n")
-    result = _cli(
-        "sql",
-        f"SELECT sum(a) AS s FROM read_csv('{data}')",
-        "--allow-files",
-        "--format",
-        "csv",
-        "--db",
-        str(corpus_db),
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["s", "3"]
-
-
 def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     old = duckdb.connect(str(db))
@@ -168,11 +128,22 @@ def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp
     old.execute(sql)
     old.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
     old.execute(f"ATTACH '{corpus_db}' AS full_corpus (READ_ONLY)")
-    old.execute("INSERT INTO corpus.reports SELECT * FROM full_corpus.corpus.reports WHERE file = 'bury.pdf'")
-    old.execute(
-        "INSERT INTO corpus.items SELECT i.* FROM full_corpus.corpus.items i "
-        "JOIN corpus.reports USING (report_id)"
-    )
+    for table, condition in [
+        ("reports", "file = 'bury.pdf'"),
+        ("items", "report_id IN (SELECT report_id FROM corpus.reports)"),
+    ]:
+        columns = ", ".join(
+            name
+            for (name,) in old.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_catalog = 'old' AND table_schema = 'corpus' AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        )
+        old.execute(
+            f"INSERT INTO corpus.{table} SELECT {columns} FROM full_corpus.corpus.{table} WHERE {condition}"
+        )
     old.close()
     con = connect(db)  # applies the later migrations
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == migrations()[-1][0]
@@ -180,3 +151,50 @@ def test_a_database_from_the_first_schema_upgrades_in_place(corpus_db: Path, tmp
     assert con.execute("SELECT count(*) FROM items").fetchone()[0] > 30
     assert migrate(con) == []  # nothing left to apply
     con.close()
+
+
+def test_the_same_database_by_symlink_or_relative_path_meets_the_same_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "real" / "area.duckdb"
+    db.parent.mkdir()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(db)
+    monkeypatch.chdir(tmp_path / "real")
+    with IngestLock(db):
+        for other in (link, Path("area.duckdb"), Path("../real/./area.duckdb")):
+            with pytest.raises(LockBusy):
+                IngestLock(other).__enter__()
+
+
+def test_a_damaged_database_is_unusable_not_busy(tmp_path: Path) -> None:
+    for name, content in (("zero.duckdb", b""), ("text.duckdb", b"garbage,10\n")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnusable, match=str(path)):
+            connect(path, read_only=True, wait_seconds=30)
+        assert time.monotonic() - started < 5
+        assert path.read_bytes() == content
+    with pytest.raises(DatabaseUnusable, match="is a folder"):
+        connect(tmp_path, read_only=True)
+
+
+def test_duckdb_errors_about_the_file_are_explained(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    full = duckdb.TransactionException(
+        f'Failed to commit: Could not write file "{db}": No space left on device'
+    )
+    block = duckdb.IOException(
+        "Corrupt database file: computed checksum 1 does not match stored checksum 2 in block"
+    )
+    assert "reports loaded before this one are intact" in (explain(full, db) or "")
+    assert "is damaged" in (explain(block, db) or "")
+    assert explain(duckdb.CatalogException("Table x does not exist"), db) is None
+
+
+def test_a_healthy_prefect_api_passes_the_probe_and_a_stranger_does_not(httpserver) -> None:  # type: ignore[no-untyped-def]
+    httpserver.expect_request("/api/health").respond_with_json(True)
+    check_prefect_api(httpserver.url_for("/api"))
+    with pytest.raises(PrefectStateError, match="answered HTTP 500"):
+        check_prefect_api(httpserver.url_for("/elsewhere"))

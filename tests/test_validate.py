@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sendcorpus.extract.clean import clean_text
 from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.text_file import decode_text
 from sendcorpus.extract.validate import Rejected, check_file, check_parsed
@@ -37,6 +38,14 @@ from badfiles import (
     make_truncated_pdf,
     make_utf16_copy,
     make_zip_as_pdf,
+)
+from bigfiles import (
+    make_huge_text,
+    make_long_paragraph,
+    make_long_word,
+    make_many_items,
+    make_many_pages_pdf,
+    make_symbol_runs,
 )
 from conftest import HACKNEY_TXT, REPORTS
 
@@ -169,3 +178,61 @@ def test_make_all_bad_describes_every_file_it_makes(tmp_path: Path) -> None:
         with pytest.raises(Rejected) as caught:
             _check(path)
         assert caught.value.reason == reason, name
+
+
+# Work budgets: generated inputs far beyond any real report are rejected `too_complex`, quickly
+
+
+def _reason_and_seconds(path: Path) -> tuple[str | None, float]:
+    started = time.perf_counter()
+    try:
+        _check(path)
+        reason = None
+    except Rejected as error:
+        reason = error.reason
+    return reason, time.perf_counter() - started
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda folder: make_long_paragraph(folder, 3_000_000),
+        lambda folder: make_long_paragraph(folder, 1_500_000, wrap=80),
+        lambda folder: make_long_word(folder, 50_000),
+        lambda folder: make_symbol_runs(folder, runs=20, length=500),
+        lambda folder: make_huge_text(folder, 49),
+        lambda folder: make_many_pages_pdf(folder, 5_000),
+    ],
+    ids=[
+        "3MB-paragraph",
+        "1.5MB-wrapped-paragraph",
+        "50k-symbol-word",
+        "20-runs-of-500-symbols",
+        "49MB-text",
+        "5000-page-pdf",
+    ],
+)
+def test_inputs_beyond_the_work_budget_are_too_complex(make: Callable[[Path], Path], tmp_path: Path) -> None:
+    reason, seconds = _reason_and_seconds(make(tmp_path))
+    assert reason == "too_complex"
+    assert seconds < 10
+
+
+def test_ten_thousand_tiny_items_are_within_budget(tmp_path: Path) -> None:
+    path = make_many_items(tmp_path, 10_000)
+    assert _reason_and_seconds(path)[0] is None
+    assert len(parse_report(path).items) > 10_000
+
+
+def test_the_too_complex_detail_names_the_item_and_its_size(tmp_path: Path) -> None:
+    with pytest.raises(Rejected) as caught:
+        _check(make_long_paragraph(tmp_path, 150_000))
+    assert caught.value.detail.startswith(
+        "item 1 of the strength section is 150,000 characters long, over the budget of 100,000"
+    )
+
+
+def test_cleaning_a_long_run_of_letters_is_linear() -> None:
+    started = time.perf_counter()
+    assert clean_text("a" * 200_000) == "a" * 200_000  # was 8 s for 20,000 letters
+    assert time.perf_counter() - started < 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +20,38 @@ MIGRATIONS = resources.files("sendcorpus.warehouse") / "migrations"
 RESERVED_NAMES = {"corpus", "main", "memory", "system", "temp"}
 
 
+# DuckDB's own words for a file held by another process; a damaged file's checksum error mentions a
+# "block", so a bare "lock" would mistake damage for a busy database
+_LOCK_HELD = "could not set lock on file"
+_DAMAGED = ("not a valid duckdb database file", "could not read enough bytes", "corrupt database file")
+_DISK_FULL = "no space left on device"
+MIN_FREE_BYTES = 64 * 2**20  # before an ingest; SENDCORPUS_MIN_FREE_MB overrides
+
+
 class DatabaseBusy(Exception):
     """Another process holds the database file."""
+
+
+class DatabaseUnusable(Exception):
+    """The file cannot serve as the corpus: damaged, not a database, a folder, or not writable.
+    The message names the file and what to do."""
+
+
+def explain(error: duckdb.Error, path: Path) -> str | None:
+    """One line for a DuckDB error caused by the database file itself (damage, a full disk), else None."""
+    text = " ".join(str(error).split())
+    lowered = text.lower()
+    if _DISK_FULL in lowered:
+        return (
+            f"the disk holding {path} is full (No space left on device); the reports loaded before this one "
+            "are intact, and this run's remaining work was not saved: free some space and run it again"
+        )
+    if any(marker in lowered for marker in _DAMAGED):
+        return (
+            f"{path} is damaged or not a DuckDB database ({text.removeprefix('IO Error: ')}): pass --db with "
+            f"another file, or move it away and rebuild the corpus with `sendcorpus ingest --db {path}`"
+        )
+    return None
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -43,28 +75,76 @@ def connect(
     check_name(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"no database at {path}: run `sendcorpus ingest --db {path}` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_openable(path)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             break
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise
+        except duckdb.Error as error:
+            if _LOCK_HELD not in str(error).lower():
+                raise _unusable(error, path, read_only) from None
             if time.monotonic() >= deadline:
                 raise DatabaseBusy(
                     f"the database {path} is in use by another process (an ingest is probably writing); "
                     "try again when it finishes"
                 ) from None
             time.sleep(0.2)
-    if not read_only:
-        migrate(con)
-    else:
-        load_fts(con)
-        if not allow_files:
-            seal(con)
+    try:
+        if not read_only:
+            migrate(con)
+        else:
+            load_fts(con)
+            if not allow_files:
+                seal(con)
+    except duckdb.Error as error:
+        con.close()
+        raise _unusable(error, path, read_only) from None
     return con
+
+
+def _check_openable(path: Path) -> None:
+    """The cases DuckDB reports obscurely, or would paper over, named before it tries."""
+    if path.is_dir():
+        raise DatabaseUnusable(
+            f"{path} is a folder, not a database file: pass --db with a file name, such as "
+            f"{path / 'sendcorpus.duckdb'}"
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise DatabaseUnusable(
+            f"{path} is empty (0 bytes), not a DuckDB database: pass --db with another file, or delete "
+            "it to start a new corpus there"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnusable(
+            f"cannot create the folder {path.parent} for the database ({error.strerror}): "
+            "pass --db with a path you can write to"
+        ) from None
+
+
+def _unusable(error: duckdb.Error, path: Path, read_only: bool) -> DatabaseUnusable:
+    known = explain(error, path)
+    if known:
+        return DatabaseUnusable(known)
+    text = " ".join(str(error).split()).removeprefix("IO Error: ")
+    if not read_only and any(word in text.lower() for word in ("read-only file system", "permission denied")):
+        return DatabaseUnusable(f"cannot write to {path} ({text}): pass --db with a file you can write to")
+    return DatabaseUnusable(f"cannot open the database {path} ({text})")
+
+
+def check_free_space(path: Path, needed: int | None = None) -> None:
+    """Refuse to start a long load on a disk that is (nearly) full: stopping before is cleaner than after."""
+    if needed is None:
+        needed = int(float(os.environ.get("SENDCORPUS_MIN_FREE_MB", MIN_FREE_BYTES / 2**20)) * 2**20)
+    folder = next((parent for parent in (path, *path.parents) if parent.exists()), Path("."))
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise DatabaseUnusable(
+            f"only {free / 2**20:.1f} MB free on the disk holding {path}, and an ingest needs about "
+            f"{needed / 2**20:.0f} MB: free some space or pass --db on another disk"
+        )
 
 
 def seal(con: duckdb.DuckDBPyConnection) -> None:
@@ -111,26 +191,38 @@ def check_name(path: Path) -> None:
         )
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+def applied_migrations(con: duckdb.DuckDBPyConnection) -> set[int]:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
     ).fetchone()
     if not exists or not exists[0]:
-        return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+        return set()
+    return {int(row[0]) for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest migration up to which every known one is applied (0 for a new database)."""
+    applied = applied_migrations(con)
+    version = 0
+    for known, _, _ in migrations():
+        if known not in applied:
+            break
+        version = known
+    return version
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply migrations newer than the database's version, each in its own transaction."""
+    """Apply every migration the database has not had, in order, each in its own transaction (by
+    number, not only those above the newest applied, so a migration numbered below one already applied
+    still runs)."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
-    current = schema_version(con)
+    done = applied_migrations(con)
     applied = []
     for version, name, sql in migrations():
-        if version <= current:
+        if version in done:
             continue
         with transaction(con):
             con.execute(sql)

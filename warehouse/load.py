@@ -12,7 +12,7 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import insert_frame, schema_version, transaction
+from sendcorpus.warehouse.db import applied_migrations, insert_frame, schema_version, transaction
 
 REPORT_TABLES = ("fact_evidence", "figures", "item_themes", "items", "pages", "facts", "reports")
 
@@ -29,6 +29,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "n_words": pl.Int32,
         "pipeline_version": pl.String,
         "loaded_at": pl.Datetime("us"),
+        "completeness": pl.String,
     },
     "facts": {
         "report_id": pl.String,
@@ -64,6 +65,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "item_no": pl.Int32,
         "theme": pl.String,
         "evidence": pl.String,
+        "stance": pl.String,
     },
     "figures": {
         "report_id": pl.String,
@@ -71,6 +73,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "item_no": pl.Int32,
         "figure_no": pl.Int32,
         "kind": pl.String,
+        "duration_kind": pl.String,
         "value": pl.Float64,
         "unit": pl.String,
         "weeks": pl.Float64,
@@ -95,6 +98,7 @@ class ReportRecord:
     n_pages: int | None
     n_words: int
     pipeline_version: str
+    completeness: str = "complete"
     facts: dict[str, object] = field(default_factory=dict)
     rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
@@ -127,7 +131,9 @@ def read_state(con: duckdb.DuckDBPyConnection) -> CorpusState:
     version = schema_version(con)
     if version == 0:
         return EMPTY_STATE
-    state = dict(con.execute("SELECT key, value FROM corpus.ingest_state").fetchall()) if version >= 9 else {}
+    state: dict[str, str] = {}
+    if 9 in applied_migrations(con):  # corpus.ingest_state
+        state = dict(con.execute("SELECT key, value FROM corpus.ingest_state").fetchall())
     rejected = con.execute("SELECT file, sha256, reason, detail FROM corpus.rejected").fetchall()
     return CorpusState(
         loaded=loaded_reports(con),
@@ -267,6 +273,7 @@ def _frames(record: ReportRecord) -> dict[str, pl.DataFrame]:
         "n_words": record.n_words,
         "pipeline_version": record.pipeline_version,
         "loaded_at": datetime.now(),
+        "completeness": record.completeness,
     }
     tables = {"reports": [report_row], "facts": [{"report_id": record.report_id, **record.facts}]}
     for table in ("fact_evidence", "pages", "items", "item_themes", "figures"):

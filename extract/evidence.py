@@ -1,0 +1,54 @@
+"""The evidence quote of a theme: the sentence that carries it, readable on its own."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+BULLETS = "•▪◼●◦‣·"
+# a sentence opening with one of these leans on the sentence before it ("As a result, these children...",
+# "This is also supported by evidence from..."), so the quote starts one sentence earlier
+ANAPHORIC_START = re.compile(
+    r"^(this|these|that|those|they|their|it|its|such|he|she|as a result|consequently|therefore|"
+    r"however|despite this|in addition|additionally|furthermore|moreover|also|as such|because of this|"
+    r"in turn|similarly|likewise|nevertheless|even so)\b",
+    re.IGNORECASE,
+)
+
+
+MAX_ANTECEDENTS = 2
+
+
+def clean_sentence(sentence: Span) -> str:
+    return sentence.text.strip().lstrip(BULLETS).strip()
+
+
+def is_bullet(sentence: Span) -> bool:
+    return sentence.text.lstrip()[:1] in BULLETS
+
+
+def evidence_for(sentences: list[Span], number: int) -> str:
+    """Sentence `number`; a sub-bullet that continues a lead-in ("...should ensure that:") comes after
+    its lead-in, and a sentence that opens with an anaphor after the sentence it leans on."""
+    quote = clean_sentence(sentences[number])
+    if is_bullet(sentences[number]):
+        lead_in = next((n for n in range(number - 1, -1, -1) if not is_bullet(sentences[n])), None)
+        if lead_in is not None and (clean_sentence(sentences[lead_in]).endswith(":") or quote[:1].islower()):
+            return f"{_with_antecedents(sentences, lead_in)} {quote}"
+        return quote
+    return _with_antecedents(sentences, number)
+
+
+def _with_antecedents(sentences: list[Span], number: int) -> str:
+    """The sentence, after up to MAX_ANTECEDENTS sentences before it while each opens with an anaphor
+    ("This should include: ..." after "Leaders should improve ...")."""
+    start = number
+    while (
+        start > 0
+        and number - start < MAX_ANTECEDENTS
+        and ANAPHORIC_START.match(clean_sentence(sentences[start]))
+        and not is_bullet(sentences[start - 1])
+    ):
+        start -= 1
+    return " ".join(clean_sentence(sentence) for sentence in sentences[start : number + 1])

@@ -1,0 +1,48 @@
+"""The stance of an evidence sentence: positive (something done well), negative (a shortfall, or an
+action asked for) or neutral (narrative, or a statement with no judgement either way).
+
+A recommendation is always negative. Otherwise the section sets the expectation (strengths positive,
+weaknesses negative, narrative context neutral), and words of the other polarity overturn it only when
+the section's own polarity is absent from the sentence: "Leaders have worked to ensure that EHC plans are
+produced within the nationally set timescale." in a weakness section reads positive."""
+
+from __future__ import annotations
+
+import re
+
+POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
+SECTION_STANCE = {"strength": POSITIVE, "weakness": NEGATIVE, "recommendation": NEGATIVE}
+
+_NEGATIVE = re.compile(
+    r"\b(not|no|nor|never|too|lack|lacks|lacking|limited|poor|poorly|inconsistent|inconsistently|variable|"
+    r"delay|delays|delayed|late|later|wait|waits|waiting|concern|concerns|concerned|weak|weakness|weaknesses|"
+    r"insufficient|gaps?|difficult|difficulty|difficulties|struggle|struggles|struggling|unable|fail|fails|"
+    r"failed|failing|frustrat\w*|unclear|ineffective|overly|rising|increasing|high rates?|worse|below|"
+    r"cannot|can't|don't|doesn't|isn't|aren't|haven't|hasn't|few|fewer|unmet|unaware|unsure|barriers?|"
+    r"slow|slowly|absent|missing|out of date|backlog|shortages?|vacanc\w+|lost|reduced|low|lower|only|yet|"
+    r"should|must|need to|needs to|more to do)\b",
+    re.IGNORECASE,
+)
+_POSITIVE = re.compile(
+    r"\b(effective|effectively|well|good|strong|strongly|improved|improving|improvement|timely|appreciated?|"
+    r"valued?|positive|positively|successful|successfully|helpful|useful|high-quality|high quality|robust|"
+    r"thorough|swift|swiftly|quickly|promptly|benefit|benefits|confident|confidence|ambitious|committed|"
+    r"well-established|established|innovative|enhanced|strengthened|reduced waiting|within the nationally|"
+    r"within the statutory|within 20 weeks|on time|clear|clearly|accurate|accurately|comprehensive|"
+    r"thriving|happy|enjoy|enjoys|proud|praised|better|increased|worked to ensure|have worked|has worked)\b",
+    re.IGNORECASE,
+)
+
+
+def stance(sentence: str, section: str | None) -> str:
+    expected = SECTION_STANCE.get(section or "", NEUTRAL)
+    if section == "recommendation":  # an action asked for, however its clause is worded
+        return NEGATIVE
+    negative, positive = bool(_NEGATIVE.search(sentence)), bool(_POSITIVE.search(sentence))
+    if expected == NEGATIVE and positive and not negative:
+        return POSITIVE
+    if expected == POSITIVE and negative and not positive:
+        return NEGATIVE
+    if expected == NEUTRAL and negative != positive:
+        return NEGATIVE if negative else POSITIVE
+    return expected

@@ -1,0 +1,171 @@
+"""Training the theme classifier with spaCy's training loop (what `spacy train` runs) from the project's
+config, choosing its per-theme thresholds by inner cross-validation, and cross-validating the whole recipe
+grouped by report."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import spacy
+from spacy import util
+from spacy.language import Language
+from spacy.tokens import DocBin
+from spacy.training.initialize import init_nlp
+from spacy.training.loop import train as train_loop
+
+from sendcorpus.extract.evaluate import Counts
+from sendcorpus.extract.theme_model import (
+    PIPELINE,
+    ThemeModel,
+    Thresholds,
+    feature_text,
+    save_thresholds,
+    write_manifest,
+)
+from sendcorpus.extract.themes import cue_pipeline, theme_ids
+from sendcorpus.extract.training_data import LabelledItem
+
+CONFIG = resources.files("sendcorpus.extract") / "textcat" / "config.cfg"
+INNER_FOLDS = 3
+# candidate thresholds; above 1 means "never" (cue-only for with_cue=0, alone=NEVER)
+GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+NEVER = 1.01
+MARGIN = 0.01
+
+
+@dataclass(frozen=True)
+class Example:
+    item: LabelledItem
+    cues: frozenset[str]  # the themes the rule cues find in the item
+
+    @property
+    def text(self) -> str:
+        return feature_text(self.item.section, self.item.text, self.cues)
+
+
+def examples_of(items: Sequence[LabelledItem]) -> list[Example]:
+    nlp = cue_pipeline()
+    tagger = nlp.get_pipe("send_themes")
+    examples = []
+    for item in items:
+        doc = nlp.make_doc(item.text)
+        doc._.section = item.section
+        for _, pipe in nlp.pipeline[:-1]:
+            doc = pipe(doc)
+        cues = tagger.cue_sentences(doc)
+        examples.append(Example(item, frozenset(cues.found)))
+    return examples
+
+
+def fold_of(files: Sequence[str], k: int, seed: int) -> dict[str, int]:
+    """Reports shuffled with the seed and dealt into k folds: every item of a report in one fold."""
+    ordered = sorted(set(files))
+    random.Random(seed).shuffle(ordered)
+    return {file: number % k for number, file in enumerate(ordered)}
+
+
+def train_classifier(examples: Sequence[Example], seed: int, workdir: Path) -> Language:
+    """spaCy's training loop over the examples, from the packaged config, quietly."""
+    blank = spacy.blank("en")
+    corpus = DocBin()
+    for example in examples:
+        doc = blank.make_doc(example.text)
+        doc.cats = {theme: float(theme in example.item.themes) for theme in theme_ids()}
+        corpus.add(doc)
+    path = workdir / "train.spacy"
+    corpus.to_disk(path)
+    overrides = {"paths.train": str(path), "paths.dev": str(path), "system.seed": seed}
+    config = util.load_config(Path(str(CONFIG)), overrides=overrides, interpolate=False)
+    nlp = init_nlp(config)
+    nlp, _ = train_loop(nlp, None, stdout=io.StringIO(), stderr=io.StringIO())
+    return nlp
+
+
+def choose_thresholds(
+    examples: Sequence[Example], scores: Sequence[dict[str, float]]
+) -> dict[str, Thresholds]:
+    """Per theme, the (with_cue, alone) pair with the best F1 on out-of-fold scores. The cues alone stay
+    unless a pair beats them by MARGIN (on a rare theme a lucky threshold is noise); ties go to the
+    earlier pair of the grid, so the choice is deterministic."""
+    chosen = {}
+    for theme in theme_ids():
+        cues_only = Thresholds(0.0, NEVER)
+        best, best_f1 = cues_only, _f1(cues_only, theme, examples, scores) + MARGIN
+        for with_cue, alone in itertools.product(GRID, (*GRID, NEVER)):
+            limits = Thresholds(with_cue, alone)
+            if alone >= with_cue and (f1 := _f1(limits, theme, examples, scores)) > best_f1:
+                best, best_f1 = limits, f1
+        chosen[theme] = best
+    return chosen
+
+
+def _f1(
+    limits: Thresholds, theme: str, examples: Sequence[Example], scores: Sequence[dict[str, float]]
+) -> float:
+    counts = Counts()
+    for example, score in zip(examples, scores, strict=True):
+        tagged = limits.tags(score[theme], theme in example.cues)
+        counts.add(example.item.themes & {theme}, {theme} if tagged else set())
+    return counts.f1
+
+
+def out_of_fold_scores(
+    examples: Sequence[Example], k: int, seed: int, workdir: Path
+) -> list[dict[str, float]]:
+    """Each example scored by a classifier trained on the folds it is not in."""
+    folds = fold_of([e.item.file for e in examples], k, seed)
+    scores: list[dict[str, float]] = [{} for _ in examples]
+    for fold in range(k):
+        train = [e for e in examples if folds[e.item.file] != fold]
+        held = [n for n, e in enumerate(examples) if folds[e.item.file] == fold]
+        nlp = train_classifier(train, seed, workdir)
+        for n, doc in zip(held, nlp.pipe(examples[n].text for n in held), strict=True):
+            scores[n] = doc.cats
+    return scores
+
+
+def fit(examples: Sequence[Example], seed: int, workdir: Path) -> ThemeModel:
+    """Thresholds by inner cross-validation, then the classifier trained on every example."""
+    thresholds = choose_thresholds(examples, out_of_fold_scores(examples, INNER_FOLDS, seed, workdir))
+    return ThemeModel(nlp=train_classifier(examples, seed, workdir), thresholds=thresholds)
+
+
+def cross_validate(examples: Sequence[Example], k: int, seed: int) -> list[set[str]]:
+    """The themes of every example, predicted by the recipe fitted on the other k-1 folds."""
+    folds = fold_of([e.item.file for e in examples], k, seed)
+    predicted: list[set[str]] = [set() for _ in examples]
+    with tempfile.TemporaryDirectory(prefix="sendcorpus-cv-") as tmp:
+        for fold in range(k):
+            train = [e for e in examples if folds[e.item.file] != fold]
+            held = [n for n, e in enumerate(examples) if folds[e.item.file] == fold]
+            model = fit(train, seed, Path(tmp))
+            for n, scores in zip(held, model.scores(examples[n].text for n in held), strict=True):
+                predicted[n] = model.decide(scores, set(examples[n].cues))
+    return predicted
+
+
+def save_model(model: ThemeModel, folder: Path) -> None:
+    """The pipeline, its thresholds and the manifest of its files, replacing what was there."""
+    if (folder / PIPELINE).exists():
+        shutil.rmtree(folder / PIPELINE)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("train", "dev"):  # the temporary training corpus would make every copy differ
+        model.nlp.config["paths"][name] = None
+    model.nlp.to_disk(folder / PIPELINE)
+    save_thresholds(model.thresholds, folder)
+    write_manifest(folder)
+
+
+def train_model(examples: Sequence[Example], seed: int, folder: Path) -> ThemeModel:
+    with tempfile.TemporaryDirectory(prefix="sendcorpus-train-") as tmp:
+        model = fit(examples, seed, Path(tmp))
+    save_model(model, folder)
+    return model

@@ -1,0 +1,78 @@
+"""A Prefect server on 127.0.0.1 for as long as a schedule is served: Prefect's temporary in-process
+server cannot run schedules ("Cannot schedule flows on an ephemeral server"), so `schedule` starts a real
+one unless PREFECT_API_URL already points at one, and stops it (and everything it started) on the way out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+
+
+class ServerFailed(Exception):
+    """The Prefect server did not come up."""
+
+
+@contextmanager
+def prefect_server(log_dir: Path, startup_timeout: float = 120.0) -> Iterator[str]:
+    """Yield the API URL: PREFECT_API_URL when it is set, otherwise a server started here."""
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        yield configured
+        return
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / "prefect-server.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stopping it stops its workers too
+        )
+    try:
+        _wait_until_healthy(api_url, process, startup_timeout, log_dir / "prefect-server.log")
+        os.environ["PREFECT_API_URL"] = api_url
+        yield api_url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        stop_group(process)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_healthy(api_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerFailed(f"the Prefect server exited with code {process.returncode}; see {log}")
+        with suppress(httpx.HTTPError):
+            if httpx.get(f"{api_url}/health", timeout=2.0).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise ServerFailed(f"the Prefect server did not answer within {timeout:g} s; see {log}")
+
+
+def stop_group(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    """SIGTERM to the process group, then SIGKILL for whatever is still there after `grace` seconds."""
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # stragglers in the group, even after the leader exited
+    process.wait()

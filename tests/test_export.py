@@ -1,0 +1,53 @@
+"""Terminal tables that fit, record blocks, bounded output, safe links."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from sendcorpus.queries.export import MAX_TABLE_ROWS, heading, safe_url, terminal_table
+
+
+def test_long_values_are_cut_with_an_ellipsis_not_wrapped() -> None:
+    frame = pl.DataFrame({"area": ["Hackney", "Bury"], "evidence": ["word " * 200, "short"]})
+    text = terminal_table(frame, width=80)
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert sum("Hackney" in line for line in lines) == 1  # one line per record
+    assert "…" in text and lines[-1] == "2 rows"
+
+
+def test_a_result_too_wide_for_columns_is_printed_one_record_per_block() -> None:
+    frame = pl.DataFrame({f"column_{number}": [number, number + 1] for number in range(20)})
+    text = terminal_table(frame, width=80)
+    assert text.count("-- record ") == 2
+    assert "column_19" in text and all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_huge_results_are_capped_with_a_note() -> None:
+    frame = pl.DataFrame({"n": range(300_000)})
+    lines = terminal_table(frame, width=100).splitlines()
+    assert len(lines) < MAX_TABLE_ROWS + 10
+    assert lines[-1].startswith(f"showing the first {MAX_TABLE_ROWS} of 300000 rows")
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://files.ofsted.gov.uk/v1/file/50256050", True),
+        ("http://example.org/report.pdf", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("data:text/html,hi", False),
+        ("https:no-host", False),
+        (None, False),
+    ],
+)
+def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
+    assert (safe_url(url) is not None) == safe
+
+
+def test_headings_for_people() -> None:
+    assert heading("neighbours_share_low") == "Neighbours share low"
+    assert heading("Reports in corpus (7 of 153 areas): share") == "Reports in corpus (7 of 153 areas): share"

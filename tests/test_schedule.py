@@ -1,0 +1,108 @@
+"""`sendcorpus schedule` for real: it starts a Prefect server on 127.0.0.1, serves `update` on a cron that
+fires within a minute against a local site, and on SIGTERM stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+
+from fixture_site import FULL, FixtureSite, Listing, file_host
+
+
+@pytest.fixture
+def file_server() -> Iterator[HTTPServer]:
+    yield from file_host()
+
+
+def _completed_update(db: Path) -> tuple[str, int] | None:
+    """(flow_run_id, new) of a completed update run, or None while there is none (or the file is busy)."""
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(
+            "SELECT flow_run_id, new FROM runs WHERE kind = 'update' AND status = 'completed' LIMIT 1"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return (str(row[0]), int(row[1])) if row else None
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Processes whose environment mentions `marker` (the test's own PREFECT_HOME)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
+    httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path
+) -> None:
+    site = FixtureSite(httpserver, file_server)
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    db, home, log = tmp_path / "sendcorpus.duckdb", tmp_path / "prefect-home", tmp_path / "schedule.log"
+    env = {**os.environ, "PREFECT_HOME": str(home), "SENDCORPUS_PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)
+    command = [
+        sys.executable,
+        "-m",
+        "sendcorpus.cli",
+        "schedule",
+        "--cron",
+        "* * * * *",
+        "--name",
+        "minutely",
+    ]
+    command += ["--site", site.url, "--delay", "0", "--db", str(db), "--cache", str(tmp_path / "cache")]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300  # server start, up to a minute to the cron, then the run
+        while (done := _completed_update(db)) is None:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            assert "| ERROR   | prefect.engine" not in log.read_text(), log.read_text()
+            time.sleep(2)
+        flow_run_id, new = done
+        assert new == 1
+        ui = re.search(r"Prefect UI at (http://127\.0\.0\.1:\d+)", log.read_text())
+        assert ui, log.read_text()
+        flow_run = httpx.get(f"{ui.group(1)}/api/flow_runs/{flow_run_id}", timeout=10).json()
+        assert flow_run["state_type"] == "COMPLETED"
+        deployment = httpx.get(
+            f"{ui.group(1)}/api/deployments/{flow_run['deployment_id']}", timeout=10
+        ).json()
+        assert deployment["name"] == "minutely"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    deadline = time.monotonic() + 30
+    while _processes_with(str(home)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_with(str(home)) == []
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{ui.group(1)}/api/health", timeout=5)
+    runs = duckdb.connect(str(db), read_only=True).execute("SELECT * FROM runs ORDER BY started").fetchall()
+    assert site.file_requests() == ["/v1/file/50224000"], (runs, log.read_text())

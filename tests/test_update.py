@@ -1,0 +1,228 @@
+"""`sendcorpus update` end to end: real Prefect flow runs against a site of the real site's shape on
+127.0.0.1, real PDFs behind the file links, a real DuckDB file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from pytest_httpserver import HTTPServer
+
+from sendcorpus import cli
+from sendcorpus.flows.http import PoliteClient, Politeness
+from sendcorpus.flows.update import discover_publications
+from sendcorpus.seeds.seed_reports import seed_inputs
+from sendcorpus.warehouse.db import connect
+
+from conftest import HACKNEY_TXT
+from fixture_site import (
+    CHILDRENS_SERVICES,
+    FULL,
+    OLD_LETTER,
+    REVISIT,
+    FixtureSite,
+    Listing,
+    file_host,
+    malformed_page,
+)
+
+RUNS = "SELECT kind, status, discovered, new, unchanged, rejected, failed, flow_run_id FROM runs"
+
+
+@pytest.fixture
+def file_server() -> Iterator[HTTPServer]:
+    yield from file_host()
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _update(site: FixtureSite, db: Path, tmp_path: Path) -> int:
+    return cli.main(["update", "--site", site.url, "--delay", "0", "--db", str(db), "--cache", str(tmp_path)])
+
+
+@pytest.mark.slow
+def test_update_loads_what_is_listed_and_a_second_run_only_what_is_new(
+    httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = FixtureSite(httpserver, file_server, page_size=2)  # three pages of results
+    site.add(
+        "80549",
+        "Sandwell Metropolitan Borough Council",
+        Listing(FULL, date(2023, 9, 12), "50226473", "sandwell.pdf"),
+        Listing(CHILDRENS_SERVICES, date(2022, 3, 1), "50180001", "rutland.pdf"),
+        Listing(OLD_LETTER, date(2018, 5, 2), "50010001", "rutland.pdf"),
+        Listing(REVISIT, date(2020, 1, 15), "50010002"),
+    )
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    site.add("80428", "Bedford Borough", Listing(FULL, date(2025, 2, 4), "50268244", "bedford.pdf"))
+    site.add("80443", "Bury Metropolitan Borough Council", raw_html=malformed_page())
+    site.add("80464", "Dudley Metropolitan Borough", Listing(FULL, date(2025, 3, 11), "50270000"))  # 404
+    db = tmp_path / "sendcorpus.duckdb"
+
+    assert _update(site, db, tmp_path / "cache") == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("update: 5 providers, 6 area SEND publications: 3 new, 0 unchanged, 2 skipped kind")
+    assert "failed Dudley Metropolitan Borough" in err and "HTTP 404" in err
+    assert "provider 80443 (Bury Metropolitan Borough Council)" in err
+    assert sorted(site.file_requests()) == [
+        f"/v1/file/{n}" for n in ("50224000", "50226473", "50268244", "50270000")
+    ]
+    loaded = _rows(db, "SELECT la_code, source_url, published FROM reports ORDER BY la_code")
+    assert loaded == [
+        ("333", site.file_url("50226473"), date(2023, 9, 12)),
+        ("822", site.file_url("50268244"), date(2025, 2, 4)),
+        ("857", site.file_url("50224000"), date(2023, 8, 3)),
+    ]
+    sources = dict(_rows(db, "SELECT url, status FROM sources"))
+    assert sources[site.file_url("50226473")] == "loaded"
+    assert sources[site.file_url("50010001")] == "skipped kind"  # old-framework letter: never downloaded
+    assert sources[site.file_url("50010002")] == "skipped kind"
+    assert sources[site.file_url("50270000")].startswith("download failed: HTTP 404")
+    assert site.file_url("50180001") not in sources  # children's services: not an area SEND publication
+    assert _rows(db, "SELECT count(*) FROM sources WHERE status = 'loaded' AND report_id IS NULL") == [(0,)]
+
+    # Between the runs: Sandwell is re-inspected (another real report stands in), Haringey is new.
+    site.add(
+        "80549",
+        "Sandwell Metropolitan Borough Council",
+        Listing(FULL, date(2024, 8, 30), "50255000", "bolton.pdf"),
+    )
+    site.add(
+        "80498", "London Borough of Haringey", Listing(FULL, date(2024, 4, 3), "50243000", "haringey.pdf")
+    )
+    site.seen.clear()
+    assert _update(site, db, tmp_path / "cache") == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("update: 6 providers, 8 area SEND publications: 2 new, 3 unchanged, 2 skipped kind")
+    # Only the two new files and the retry of the one that failed; nothing loaded is fetched again.
+    assert sorted(site.file_requests()) == ["/v1/file/50243000", "/v1/file/50255000", "/v1/file/50270000"]
+    sandwell = _rows(
+        db, "SELECT source_url, outcome, is_latest FROM reports WHERE la_code = '333' ORDER BY published"
+    )
+    assert sandwell == [
+        (site.file_url("50226473"), "inconsistent", False),
+        (site.file_url("50255000"), "positive", True),
+    ]
+    runs = _rows(db, f"{RUNS} ORDER BY started")
+    assert [run[:7] for run in runs] == [
+        ("update", "completed", 6, 3, 0, 0, 2),
+        ("update", "completed", 8, 2, 3, 0, 2),
+    ]
+    assert all(run[7] for run in runs)
+    assert "inconsistent → positive" in _artifact_for(runs[1][7])
+
+    # A cap on pages stops discovery where it is; the run still completes and says why.
+    capped = ["update", "--site", site.url, "--delay", "0", "--max-pages", "2", "--db", str(db)]
+    assert cli.main([*capped, "--cache", str(tmp_path / "cache")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("update: 4 providers, 0 area SEND publications: 0 new")
+    assert "stopped at the cap of 2 pages per run" in err
+
+    assert cli.main(["runs", "--db", str(db), "--format", "csv"]) == 0
+    listed = capsys.readouterr().out.strip().splitlines()
+    assert listed[0].startswith("run_id,flow_run_id,kind,started") and len(listed) == 4
+    assert cli.main(["runs", "--db", str(db), "--format", "csv", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+
+
+def _artifact_for(flow_run_id: str) -> str:
+    """The run's Markdown artifact, read back from Prefect's API (a raw filter request: on this pin set
+    the client's own `read_artifacts` sends fields the server rejects or joins on task runs)."""
+    from prefect.client.orchestration import get_client
+
+    query = {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}, "limit": 10, "offset": 0}
+    with get_client(sync_client=True) as client:
+        artifacts = client.request("POST", "/artifacts/filter", json={**query, "sort": "CREATED_DESC"}).json()
+    assert [artifact["type"] for artifact in artifacts] == ["markdown"]
+    return str(artifacts[0]["data"])
+
+
+def test_a_site_lost_mid_schedule_is_a_result_not_a_traceback() -> None:
+    """Inside the flow (a scheduled run has no command line to probe first) discovery returns the reason."""
+    port = _closed_port()
+    with PoliteClient(f"http://127.0.0.1:{port}", Politeness()) as client:
+        found = discover_publications.fn(client)
+    assert found.unreachable and found.unreachable.startswith(f"cannot reach http://127.0.0.1:{port}/search?")
+    assert found.publications == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_site_fails_fast_with_one_line_and_leaves_the_db_alone(tmp_path: Path) -> None:
+    db = tmp_path / "sendcorpus.duckdb"
+    connect(db).close()
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    port = _closed_port()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sendcorpus.cli",
+            "update",
+            "--site",
+            f"http://127.0.0.1:{port}",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={key: value for key, value in os.environ.items() if "proxy" not in key.lower()},
+    )
+    assert done.returncode == 1
+    assert (
+        done.stderr
+        == f"sendcorpus: update failed: cannot reach http://127.0.0.1:{port} (Connection refused)\n"
+    )
+    assert "Traceback" not in done.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_bad_update_arguments_are_one_line_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["update", "--site", "reports.ofsted.gov.uk", "--db", str(tmp_path / "x.duckdb")]) == 1
+    assert (
+        capsys.readouterr().err
+        == "sendcorpus: --site must be an http(s) address, not 'reports.ofsted.gov.uk'\n"
+    )
+    assert cli.main(["runs", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_a_plain_ingest_is_recorded_in_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "sendcorpus.duckdb"
+    assert cli.main(["ingest", "--no-registry", "--source", str(HACKNEY_TXT), "--db", str(db)]) == 0
+    runs = _rows(
+        db, "SELECT kind, status, discovered, new, unchanged, rejected, failed, flow_run_id FROM runs"
+    )
+    assert len(runs) == 1 and runs[0][:7] == ("ingest", "completed", 1, 1, 0, 0, 0)
+    assert runs[0][7]
+    assert "## New reports (1)" in _artifact_for(runs[0][7])
+
+
+def test_the_hackney_seed_carries_its_ofsted_provenance(tmp_path: Path) -> None:
+    (seed,) = seed_inputs([HACKNEY_TXT])
+    assert seed.url == "https://files.ofsted.gov.uk/v1/file/50294738"
+    assert seed.published == date(2026, 2, 5) and seed.la_code == "204"
+    altered = tmp_path / HACKNEY_TXT.name
+    altered.write_text(HACKNEY_TXT.read_text(encoding="utf-8") + "\nedited\n", encoding="utf-8")
+    assert seed_inputs([altered])[0].url is None  # provenance belongs to that exact text

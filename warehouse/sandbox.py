@@ -1,0 +1,66 @@
+"""Ad-hoc SQL that can only read: statements are checked by type before anything runs.
+
+DuckDB lets a connection write to its own database file even with external access off
+(`COPY ... TO '<the database>'`), so the connection's settings are not the only guard: every
+statement is parsed with DuckDB's own parser and only read statements are let through.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+
+import duckdb
+
+READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+# EXPLAIN ANALYZE runs the statement it explains, so that statement is checked too
+_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?", re.IGNORECASE)
+# headroom between DuckDB's own limit and the process's address-space cap, for Python, Arrow and Polars
+ADDRESS_SPACE_HEADROOM_GB = 2.0
+
+
+class SqlRefused(Exception):
+    """A statement that could change the database or the machine's files."""
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse the whole text unless every statement in it only reads."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as error:
+        raise SqlRefused(" ".join(str(error).split())) from None
+    if not statements:
+        raise SqlRefused("no SQL statement given")
+    for statement in statements:
+        _check(con, statement)
+
+
+def _check(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> None:
+    kind = statement.type
+    if kind == duckdb.StatementType.EXPLAIN:
+        inner = _EXPLAIN.sub("", statement.query.strip(), count=1)
+        if inner and inner != statement.query.strip():
+            check_read_only(con, inner)
+        return
+    if kind not in READ_TYPES:
+        first_word = statement.query.split(maxsplit=1)[0].upper() if statement.query.strip() else kind.name
+        raise SqlRefused(
+            f"{first_word} statements are refused: `sendcorpus sql` only reads "
+            "(SELECT, WITH, FROM, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE)"
+        )
+
+
+def limit_resources(con: duckdb.DuckDBPyConnection, memory_gb: float, allow_files: bool) -> None:
+    """Bound memory (DuckDB's limit, and the process's address space for what DuckDB does not count,
+    such as one huge string from repeat()), keep spills off the disk, then lock the settings."""
+    con.execute(f"SET memory_limit = '{memory_gb:g}GB'")
+    con.execute("SET temp_directory = ''")  # no spill files beside the database
+    if not allow_files:
+        con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    cap = int((memory_gb + ADDRESS_SPACE_HEADROOM_GB) * (1 << 30))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if soft == resource.RLIM_INFINITY or soft > cap:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
