@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +20,7 @@ from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk
 
 from conftest import HACKNEY_TXT, REPORTS
+from processes import crash
 
 
 def _cli(
@@ -225,13 +224,8 @@ def test_a_run_killed_after_some_chunks_keeps_them_and_the_next_run_does_only_th
     assert process.stderr is not None
     for line in process.stderr:  # "ingest: 3 of 12 reports done" after each committed chunk
         if line.startswith("ingest: ") and int(line.split()[1]) >= 3:
-            descendants = process.children(recursive=True)
-            process.send_signal(signal.SIGKILL)
             break
-    process.wait()
-    for leftover in descendants:  # Prefect's temporary server outlives a SIGKILLed ingest
-        with contextlib.suppress(psutil.NoSuchProcess):
-            leftover.kill()
+    crash(process)
     con = duckdb.connect(str(db), read_only=True)
     kept = con.execute("SELECT count(*) FROM corpus.reports").fetchone()[0]
     con.close()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from sendcorpus.flows.ingest import ingest
@@ -20,6 +20,7 @@ from sendcorpus.warehouse.db import DatabaseUnusable, connect, explain, migrate,
 
 from badfiles import make_all_bad
 from conftest import HACKNEY_TXT, REPORTS
+from processes import crash
 
 GOOD = ["bury.pdf", "rutland.pdf", "haringey.pdf"]
 
@@ -63,15 +64,14 @@ def test_sigkill_mid_run_leaves_only_whole_reports_and_the_next_run_finishes(tmp
     db = tmp_path / "killed.duckdb"
     args = [sys.executable, "-m", "sendcorpus.cli", "ingest", "--no-registry", "--db", str(db)]
     args += ["--source", str(REPORTS), "--source", str(HACKNEY_TXT)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = psutil.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # kill once the database exists and loading has begun (the WAL file appears with the first write)
     deadline = time.monotonic() + 180
     wal = Path(f"{db}.wal")
     while time.monotonic() < deadline and not wal.exists() and process.poll() is None:
         time.sleep(0.02)
     time.sleep(0.3)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    crash(process)
     con = connect(db)
     orphans = con.execute(
         """
