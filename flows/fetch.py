@@ -182,7 +182,7 @@ def _download(
                 follow_redirects=True,
             ) as response,
         ):
-            _check_status(response, url)
+            check_status(response, url)
             _check_announced_size(response, url, max_bytes)
             received = 0
             for chunk in response.iter_bytes():  # as they arrive, so a trickle meets the deadline
@@ -228,7 +228,7 @@ def _download(
             partial.unlink()  # gone already when the download succeeded
 
 
-def _check_status(response: httpx.Response, url: str) -> None:
+def check_status(response: httpx.Response, url: str) -> None:
     status = response.status_code
     if status < 400:
         return

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from sendcorpus.flows.fetch import USER_AGENT, FetchError, _check_status, fetch_report
+from sendcorpus.flows.fetch import USER_AGENT, FetchError, check_status, fetch_report
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class PoliteClient:
             raise FetchError(
                 "connection", f"{url}: {type(error).__name__}: {error}", retryable=True
             ) from None
-        _check_status(response, url)
+        check_status(response, url)
         return response.text
 
     def download(self, url: str, cache: Path) -> Path:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -14,12 +13,9 @@ import pytest
 from sendcorpus.extract.theme_model import load_model_from, shipped_model
 
 from conftest import GOLD, REPORTS
+from processes import run_cli
 
-
-def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sendcorpus.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
+_cli = partial(run_cli, timeout=120)
 
 
 def test_theme_benchmark_for_hackney_as_csv(corpus_db: Path) -> None:

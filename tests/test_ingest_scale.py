@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -20,19 +20,9 @@ from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk
 
 from conftest import HACKNEY_TXT, REPORTS
-from processes import crash
+from processes import crash, run_cli
 
-
-def _cli(
-    *args: str, python_flags: tuple[str, ...] = (), timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *python_flags, "-m", "sendcorpus.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ},
-    )
+_cli = partial(run_cli, timeout=300)
 
 
 def _copy(corpus_db: Path, tmp_path: Path) -> Path:

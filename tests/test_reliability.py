@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -20,19 +20,12 @@ from sendcorpus.warehouse.db import DatabaseUnusable, connect, explain, migrate,
 
 from badfiles import make_all_bad
 from conftest import HACKNEY_TXT, REPORTS
-from processes import crash
+from processes import crash, run_cli
 
 GOOD = ["bury.pdf", "rutland.pdf", "haringey.pdf"]
 
 
-def _cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sendcorpus.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ},
-    )
+_cli = partial(run_cli, timeout=240)
 
 
 def test_a_folder_of_good_and_bad_inputs_loads_exactly_the_good_ones(tmp_path: Path) -> None:

@@ -4,16 +4,16 @@ statement that could write is refused with one line before anything runs."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from sendcorpus.cli import main
+
+from processes import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +30,7 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
-def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sendcorpus.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ},
-    )
-
+_cli = partial(run_cli, timeout=60)
 
 REFUSED = [
     "COPY (SELECT 'garbage' AS a) TO '{db}' (FORMAT csv)",
