@@ -286,7 +286,7 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return summary
     if plan.todo or plan.to_fetch:
         prestart(args.workers or default_workers())  # workers load spaCy while Prefect's server starts
-    settings.configure_prefect()
+    # Prefect was configured and checked by _ingest before the lock was taken
     from sendcorpus.flows.ingest import DatabaseHeld, ingest
 
     _quiet_prefect_failures()
