@@ -39,12 +39,15 @@ class Thresholds:
         return score >= self.alone or (cue and score >= self.with_cue)
 
 
-def feature_text(section: str | None, text: str, cue_themes: Iterable[str]) -> str:
+def feature_text(
+    section: str | None, text: str, cue_themes: Iterable[str], cue_rules: Iterable[int] = ()
+) -> str:
     """What the classifier reads: the section and the cue themes as tokens of their own, then the text
     in lower case (the corpus is small, so case would split the counts of every word). Each cue token is
     repeated CUE_WEIGHT times: a bag of words weighs counts, and the heavier cue measured better."""
     cues = [f"cue_{theme}" for theme in sorted(cue_themes) for _ in range(CUE_WEIGHT)]
-    return " ".join([f"section_{section or 'none'}", *cues, text.lower()])
+    rules = [f"rule_{number}" for number in sorted(cue_rules)]
+    return " ".join([f"section_{section or 'none'}", *cues, *rules, text.lower()])
 
 
 @dataclass

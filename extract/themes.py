@@ -127,6 +127,7 @@ class ThemeHit:
 class CueResult:
     sentences: list[Span]
     found: dict[str, int]  # theme -> number of the first sentence a cue finds it in
+    rules: frozenset[int] = frozenset()  # the cue lines (numbers in PatternSet.cues) that counted
 
 
 class ThemeTagger:
@@ -171,7 +172,8 @@ class ThemeTagger:
                 vetoes.setdefault(name, []).append((start, end))
 
         found: dict[str, int] = {}
-        deferred: list[tuple[Cue, int]] = []
+        rules: set[int] = set()
+        deferred: list[tuple[int, Cue, int]] = []
         for cue_no, start, end in sorted(cue_hits, key=lambda hit: hit[1]):
             cue = self.patterns.cues[cue_no]
             if _vetoed(vetoes.get(cue.theme, ()), start, end) or _vetoed(vetoes.get("*", ()), start, end):
@@ -182,19 +184,23 @@ class ThemeTagger:
             if any(sentence in groups.get(g, ()) for g in cue.without_groups):
                 continue
             if cue.unless_themes:
-                deferred.append((cue, sentence))
+                deferred.append((cue_no, cue, sentence))
             else:
                 found.setdefault(cue.theme, sentence)
-        for cue, sentence in deferred:
+                rules.add(cue_no)
+        for cue_no, cue, sentence in deferred:
             if cue.theme not in found and not any(theme in found for theme in cue.unless_themes):
                 found[cue.theme] = sentence
-        return CueResult(sentences, found)
+                rules.add(cue_no)
+        return CueResult(sentences, found, frozenset(rules))
 
     def _with_model(self, docs: list[Doc], cue_found: list[CueResult]) -> list[dict[str, int]]:
         """theme -> evidence sentence per doc: the cue's sentence, or for a theme only the model finds,
         the sentence the model scores highest for it."""
         assert self.model is not None
-        texts = [feature_text(d._.section, d.text, c.found) for d, c in zip(docs, cue_found, strict=True)]
+        texts = [
+            feature_text(d._.section, d.text, c.found, c.rules) for d, c in zip(docs, cue_found, strict=True)
+        ]
         chosen, model_only = [], []
         for cues, scores in zip(cue_found, self.model.scores(texts), strict=True):
             themes = self.model.decide(scores, set(cues.found))

@@ -45,10 +45,11 @@ MARGIN = 0.01
 class Example:
     item: LabelledItem
     cues: frozenset[str]  # the themes the rule cues find in the item
+    rules: frozenset[int] = frozenset()  # the cue lines that found them
 
     @property
     def text(self) -> str:
-        return feature_text(self.item.section, self.item.text, self.cues)
+        return feature_text(self.item.section, self.item.text, self.cues, self.rules)
 
 
 def examples_of(items: Sequence[LabelledItem]) -> list[Example]:
@@ -61,7 +62,7 @@ def examples_of(items: Sequence[LabelledItem]) -> list[Example]:
         for _, pipe in nlp.pipeline[:-1]:
             doc = pipe(doc)
         cues = tagger.cue_sentences(doc)
-        examples.append(Example(item, frozenset(cues.found)))
+        examples.append(Example(item, frozenset(cues.found), cues.rules))
     return examples
 
 
