@@ -32,7 +32,6 @@ from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.train import cross_validate, examples_of
 from sendcorpus.extract.training_data import labelled_items, parse_gold_reports, report_sources
 
-
 CUE_DEVELOPMENT = resources.files("sendcorpus.extract") / "patterns" / "cue_development_reports.txt"
 
 
