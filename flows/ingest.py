@@ -19,7 +19,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from sendcorpus.flows.analyse import Analyser, Result, analyse_report, default_workers
+from sendcorpus.flows.analyse import Analyser, Result, analyse_report, chunks_in_flight, default_workers
 from sendcorpus.flows.fetch import FetchError, fetch_report
 from sendcorpus.flows.plan import Plan, Planner, list_inputs, read_corpus_state
 from sendcorpus.flows.progress import RunProgress
@@ -177,7 +177,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
     first = True
     distributed = not isinstance(get_run_context().task_runner, ThreadPoolTaskRunner)
     # on Dask the chunk task is the unit of parallelism; here a process pool serves two chunks at once
-    in_flight = workers if distributed else min(2, workers)
+    in_flight = workers if distributed else chunks_in_flight(workers)
     new = 0
     with Analyser(1 if distributed else workers) as analyser, RunProgress(len(plan.todo)) as progress:
         pending: deque[PrefectFuture[list[Result]]] = deque()
