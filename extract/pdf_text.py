@@ -67,7 +67,10 @@ def _column_parts(textpage: pdfium.PdfTextPage, raw: str, offset: int) -> list[t
     where the white space between two text segments is wider than any word space."""
     if not raw.strip():
         return []
-    rects = [textpage.get_rect(i) for i in range(textpage.count_rects(offset, len(raw)))]
+    count = textpage.count_rects(offset, len(raw))
+    if count < 2:  # one run of text: nothing to split
+        return [(raw, offset)]
+    rects = [textpage.get_rect(i) for i in range(count)]
     cuts = []
     for (_, bottom, right, top), (left, next_bottom, _, next_top) in itertools.pairwise(rects):
         same_baseline = min(top, next_top) - max(bottom, next_bottom) > 0

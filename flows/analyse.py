@@ -1,23 +1,22 @@
 """read → clean → segment → extract for one report, and a process pool that runs it on every core.
 
 The heavy modules (pypdfium2, spaCy) are imported by the worker that needs them, so the process that
-plans and loads stays light; spaCy's pipeline is built once per worker process.
+plans and loads stays light; spaCy's pipeline is built once, in the fork server the workers come from.
+The command line starts the workers, and their first chunks, before Prefect's server is up (`prestart`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import dataclasses
 import multiprocessing
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 
+from sendcorpus.flows.parent_death import PARENT_VARIABLE, die_with_parent
 from sendcorpus.flows.sources import InputFile
 from sendcorpus.warehouse.load import Rejection, ReportRecord
 
@@ -73,16 +72,6 @@ def _start_worker() -> None:
 
     die_with_parent()
     build_nlp()
-
-
-def die_with_parent() -> None:
-    """Linux: the kernel kills this process when its parent dies, so an ingest killed midway leaves
-    no worker behind holding memory."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 class Analyser:
@@ -190,6 +179,15 @@ def _join_prestart() -> None:
         _prestarting.pop().join()
 
 
+def discard_prestarted() -> None:
+    """Stop what `prestart` started and no Analyser took over (the flow failed before it got there),
+    instead of finishing those analyses at exit."""
+    _join_prestart()
+    _early.clear()
+    while _started:
+        _started.popitem()[1].shutdown(wait=True, cancel_futures=True)
+
+
 def _key(source: InputFile) -> tuple[object, ...]:
     return dataclasses.astuple(source)
 
@@ -197,6 +195,7 @@ def _key(source: InputFile) -> tuple[object, ...]:
 def _start_forkserver() -> None:
     # from this (long-lived) thread: the fork server is tied to the thread that started it
     multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    os.environ[PARENT_VARIABLE] = str(os.getpid())
     forkserver.ensure_running()
 
 

@@ -32,7 +32,7 @@ from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk, set_s
 from sendcorpus.warehouse.official_stats import load_defaults as load_official_statistics
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest", "warm_up"]
 
 DEFAULT_CHUNK_SIZE = 40
 WRITE_WAIT_SECONDS = 60.0
@@ -162,6 +162,15 @@ def ingest(
         fetch_missing(quote(planner), cache or db.parent / "cache")
     new, rejections = _run_plan(planner.plan, db, workers or default_workers(), max(1, chunk_size))
     return summarise(new, planner.plan.unchanged, rejections, time.perf_counter() - started, _flow_run_id())
+
+
+def warm_up() -> None:
+    """Import what a flow run would otherwise import on its way (Prefect's engines, the encoder of flow
+    parameters, Arrow for the loads): the command line does it while Prefect's server is still starting."""
+    import fastapi.encoders  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401
+    import pyarrow  # noqa: F401
+    from prefect import flow_engine, task_engine  # noqa: F401
 
 
 def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int, list[Rejection]]:

@@ -15,10 +15,11 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
+from functools import partial
 
 import httpx
 
-from sendcorpus.flows.analyse import die_with_parent
+from sendcorpus.flows.parent_death import die_with_parent
 from sendcorpus.flows.prefect_server import ServerFailed, _free_port
 
 __all__ = ["ServerFailed", "TemporaryServer", "start_temporary_server"]
@@ -37,7 +38,7 @@ class TemporaryServer:
             [sys.executable, *args, "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, **_SERVER_ENV},
             stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,  # safe: called before this process starts any thread
+            preexec_fn=partial(die_with_parent, os.getpid()),  # safe: this process has no threads yet
         )
         # stopped at exit, after Prefect's own exit-time flushes (those run before atexit's handlers)
         atexit.register(self.stop)
