@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
@@ -144,11 +145,31 @@ def number_value(text: str) -> float | None:
     return float(NUMBER_WORDS[lowered]) if lowered in NUMBER_WORDS else None
 
 
+@lru_cache(maxsize=1 << 16)
+def is_figure_number(text: str) -> bool:
+    return number_value(text) is not None or DIGIT_RANGE.match(text) is not None
+
+
 def _is_figure_number(token: Token) -> bool:
-    return number_value(token.text) is not None or DIGIT_RANGE.match(token.text) is not None
+    return is_figure_number(token.text)
 
 
 Token.set_extension("figure_number", getter=_is_figure_number, force=True)
+
+# every pattern starts with a figure number, or is "a|an|one day|week|month|year"
+_ARTICLES = frozenset({"a", "an", "one"})
+_SINGULAR_UNITS = frozenset({"day", "week", "month", "year"})
+
+
+def may_hold_figure(doc: Doc) -> bool:
+    """False when no pattern can match: no word of the doc is a number, and it lacks "a" or "an" or
+    "day" ... "year". Read from the doc's distinct words, so most items never reach the Matcher."""
+    strings = doc.vocab.strings
+    words = [strings[orth] for orth in doc.count_by(ORTH)]
+    if any(is_figure_number(word) for word in words):
+        return True
+    lowered = {word.lower() for word in words}
+    return not lowered.isdisjoint(_ARTICLES) and not lowered.isdisjoint(_SINGULAR_UNITS)
 
 
 @cache
@@ -165,6 +186,9 @@ class FigureFinder:
             self.matcher.add(f"{entry['label']}:{number}", [entry["pattern"]])
 
     def __call__(self, doc: Doc) -> Doc:
+        if not may_hold_figure(doc):
+            doc._.figures = []
+            return doc
         date_chars = {i for _, (begin, end) in find_date_ranges(doc.text) for i in range(begin, end)}
         candidates = []
         for match_id, start, end in self.matcher(doc):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -14,6 +17,7 @@ from sendcorpus.extract.layout import Line, Page
 # wider than any word space, bullet indent or label tab in the corpus (at most 19.4 pt), narrower
 # than the gap between two columns
 _COLUMN_GAP_PT = 20.0
+_FORM_DEPTH = 3  # levels of nested forms searched for table borders
 
 
 class PdfError(Exception):
@@ -63,7 +67,10 @@ def _column_parts(textpage: pdfium.PdfTextPage, raw: str, offset: int) -> list[t
     where the white space between two text segments is wider than any word space."""
     if not raw.strip():
         return []
-    rects = [textpage.get_rect(i) for i in range(textpage.count_rects(offset, len(raw)))]
+    count = textpage.count_rects(offset, len(raw))
+    if count < 2:  # one run of text: nothing to split
+        return [(raw, offset)]
+    rects = [textpage.get_rect(i) for i in range(count)]
     cuts = []
     for (_, bottom, right, top), (left, next_bottom, _, next_top) in itertools.pairwise(rects):
         same_baseline = min(top, next_top) - max(bottom, next_bottom) > 0
@@ -91,11 +98,35 @@ def _positioned_line(textpage: pdfium.PdfTextPage, raw: str, offset: int, page: 
 def _horizontal_rules(page: pdfium.PdfPage) -> list[tuple[float, float, float]]:
     """Table borders: thin, wide path objects, as (y, left, right)."""
     rules = []
-    for path in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=3):
-        left, bottom, right, top = path.get_bounds()
+    for left, bottom, right, top in _path_bounds(page.raw):
         if top - bottom < 2.0 and right - left > 50.0:
             rules.append(((top + bottom) / 2, left, right))
     return rules
+
+
+def _path_bounds(page: Any, form: Any = None, level: int = 0) -> Iterator[tuple[float, float, float, float]]:
+    """The bounds of the page's path objects, also inside forms up to _FORM_DEPTH levels down.
+    pdfium's own calls, as `PdfPage.get_objects` makes them, without wrapping each of the page's objects
+    (tens of thousands of glyph runs) in a Python object just to read its type."""
+    if form is None:
+        count, get, parent = pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page
+    else:
+        count, get, parent = pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, form
+    total = count(parent)
+    if total < 0:
+        raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    for index in range(total):
+        raw = get(parent, index)
+        if not raw:
+            raise pdfium.PdfiumError("Failed to get pageobject.")
+        kind = pdfium_c.FPDFPageObj_GetType(raw)
+        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            if not pdfium_c.FPDFPageObj_GetBounds(raw, left, bottom, right, top):
+                raise pdfium.PdfiumError("Failed to locate pageobject.")
+            yield left.value, bottom.value, right.value, top.value
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level < _FORM_DEPTH - 1:
+            yield from _path_bounds(page, raw, level + 1)
 
 
 def _mark_paragraph_gaps(lines: list[Line], rules: list[tuple[float, float, float]]) -> None:

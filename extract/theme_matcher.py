@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from spacy.attrs import ORTH
 from spacy.tokens import Doc
 
 ABBREVIATION = re.compile(r"[A-Z][A-Za-z0-9’']*[A-Z][A-Za-z0-9’']*")
@@ -72,28 +73,67 @@ class PhraseMatcher:
 
     def __init__(self) -> None:
         self._phrases: list[tuple[str, tuple[Slot, ...]]] = []
-        self._anchors: dict[tuple[bool, str], list[int]] = {}
+        # phrases by their first word: in lower case, and (abbreviations) as written
+        self._by_lower: dict[str, list[int]] = {}
+        self._by_text: dict[str, list[int]] = {}
+        # per phrase, the words (lower case, as written) of which each later required slot needs one
+        self._required: list[list[tuple[frozenset[str], frozenset[str]]]] = []
 
     def add(self, key: str, slots: tuple[Slot, ...]) -> None:
         index = len(self._phrases)
         self._phrases.append((key, slots))
+        self._required.append(_required_words(slots))
         for case_sensitive, text, _ in {alternative[0] for alternative in slots[0].alternatives}:
-            self._anchors.setdefault((case_sensitive, text), []).append(index)
+            anchors = self._by_text if case_sensitive else self._by_lower
+            anchors.setdefault(text, []).append(index)
 
     def __len__(self) -> int:
         return len(self._phrases)
 
     def __call__(self, doc: Doc) -> Iterator[tuple[str, int, int]]:
-        texts = [_without_full_stop(token.text) for token in doc]
+        strings = doc.vocab.strings
+        texts = [_without_full_stop(strings[orth]) for orth in doc.to_array(ORTH).tolist()]
         lowers = [text.lower() for text in texts]
-        anchors = self._anchors
+        by_lower, by_text = self._by_lower, self._by_text
+        if by_lower.keys().isdisjoint(lowers) and by_text.keys().isdisjoint(texts):
+            return
+        words = (set(lowers), set(texts))
+        possible: dict[int, bool] = {}  # phrase -> whether the doc has a word for each of its required slots
         for position, (text, lower) in enumerate(zip(texts, lowers, strict=True)):
-            candidates = anchors.get((False, lower), []) + anchors.get((True, text), [])
-            for index in candidates:
+            for index in (*by_lower.get(lower, ()), *by_text.get(text, ())):
+                if index not in possible:
+                    possible[index] = _has_words(self._required[index], *words)
+                if not possible[index]:
+                    continue
                 key, slots = self._phrases[index]
                 end = _match(slots, 0, position, texts, lowers)
                 if end >= 0:
                     yield key, position, end
+
+
+def _required_words(slots: tuple[Slot, ...]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """For each slot after the first that every match consumes a token for: the first tokens of its
+    alternatives, (lower case, as written). A slot whose alternative may begin with an optional token
+    (a hyphen) is left out, so the list only ever rules out phrases that cannot match."""
+    required = []
+    for slot in slots[1:]:
+        alternatives = slot.alternatives
+        if slot.gap or slot.optional or not alternatives or any(not alt or alt[0][2] for alt in alternatives):
+            continue
+        firsts = [alternative[0] for alternative in alternatives]
+        lowers = frozenset(text for case_sensitive, text, _ in firsts if not case_sensitive)
+        texts = frozenset(text for case_sensitive, text, _ in firsts if case_sensitive)
+        required.append((lowers, texts))
+    return required
+
+
+def _has_words(
+    required: list[tuple[frozenset[str], frozenset[str]]], lowers: set[str], texts: set[str]
+) -> bool:
+    return all(
+        not wanted_lower.isdisjoint(lowers) or not wanted_text.isdisjoint(texts)
+        for wanted_lower, wanted_text in required
+    )
 
 
 def _without_full_stop(text: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 import spacy
 import yaml
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
@@ -32,7 +33,7 @@ from sendcorpus.extract.theme_matcher import PhraseError, PhraseMatcher, compile
 from sendcorpus.extract.theme_model import feature_text, shipped_model
 
 PATTERNS = resources.files("sendcorpus.extract") / "patterns"
-BULLET_START = re.compile(f"^[{BULLETS}]")
+BULLET_CHAR = re.compile(f"[{BULLETS}]")
 
 Doc.set_extension("section", default=None, force=True)
 Doc.set_extension("themes", default=[], force=True)
@@ -158,7 +159,7 @@ class ThemeTagger:
     def cue_sentences(self, doc: Doc) -> CueResult:
         """The item's sentences, and theme -> number of the first sentence a cue finds it in."""
         sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-        sentence_of = [number for number, sentence in enumerate(sentences) for _ in sentence]
+        sentence_of = [number for number, sentence in enumerate(sentences) for _ in range(len(sentence))]
         groups: dict[str, set[int]] = {}
         vetoes: dict[str, list[tuple[int, int]]] = {}
         cue_hits: list[tuple[int, int, int]] = []
@@ -249,9 +250,14 @@ def _vetoed(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
 def mark_bullet_sentences(doc: Doc) -> Doc:
     """A sub-bullet of a lead-in starts a sentence of its own, whether or not the line before ends with a
     full stop, so evidence is the bullet rather than the whole list."""
-    for token in doc[1:]:
-        if BULLET_START.match(token.text):
-            token.is_sent_start = True
+    starts = [match.start() for match in BULLET_CHAR.finditer(doc.text)]
+    if not starts:
+        return doc
+    token_at = {idx: i for i, idx in enumerate(doc.to_array(IDX).tolist())}
+    for char in starts:
+        i = token_at.get(char)
+        if i:  # a token that begins with the bullet, not the first
+            doc[i].is_sent_start = True
     return doc
 
 

@@ -1,22 +1,22 @@
 """read → clean → segment → extract for one report, and a process pool that runs it on every core.
 
 The heavy modules (pypdfium2, spaCy) are imported by the worker that needs them, so the process that
-plans and loads stays light; spaCy's pipeline is built once per worker process.
+plans and loads stays light; spaCy's pipeline is built once, in the fork server the workers come from.
+The command line starts the workers, and their first chunks, before Prefect's server is up (`prestart`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+import dataclasses
 import multiprocessing
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 
+from sendcorpus.flows.parent_death import PARENT_VARIABLE, die_with_parent
 from sendcorpus.flows.sources import InputFile
 from sendcorpus.warehouse.load import Rejection, ReportRecord
 
@@ -26,6 +26,11 @@ _PRELOAD = ["sendcorpus.flows.forkserver_preload"]
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
+
+
+def chunks_in_flight(workers: int) -> int:
+    """Chunks analysed at once by a pool of `workers` processes: one loads while the next is analysed."""
+    return min(2, workers)
 
 
 def analyse_report(source: InputFile) -> Result:
@@ -69,16 +74,6 @@ def _start_worker() -> None:
     build_nlp()
 
 
-def die_with_parent() -> None:
-    """Linux: the kernel kills this process when its parent dies, so an ingest killed midway leaves
-    no worker behind holding memory."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
 class Analyser:
     """Runs `analyse_report` over chunks: in this process (workers=1) or in a pool of processes.
 
@@ -104,12 +99,17 @@ class Analyser:
             self._pool = None
 
     def submit(self, chunk: Sequence[InputFile]) -> Callable[[], list[Result]]:
-        """Start the chunk; the returned function waits for its results, in input order."""
+        """Start the chunk (or take over what `prestart` started of it); the returned function waits for
+        its results, in input order."""
         if self.workers <= 1:
             return lambda: [analyse_report(source) for source in chunk]
-        pool = self._executor()
-        futures = [(source, pool, pool.submit(analyse_report, source)) for source in chunk]
+        _join_prestart()
+        futures = [_early.pop(_key(source), None) or self._start(source) for source in chunk]
         return lambda: list(self._collect(futures))
+
+    def _start(self, source: InputFile) -> tuple[InputFile, ProcessPoolExecutor, Future[Result]]:
+        pool = self._executor()
+        return source, pool, pool.submit(analyse_report, source)
 
     def _collect(
         self, futures: list[tuple[InputFile, ProcessPoolExecutor, Future[Result]]]
@@ -138,6 +138,7 @@ class Analyser:
         pool.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> ProcessPoolExecutor:
+        _join_prestart()
         with self._lock:
             if self._pool is None:
                 self._pool = _started.pop(self.workers, None) or _new_pool(self.workers)
@@ -145,22 +146,56 @@ class Analyser:
 
 
 _started: dict[int, ProcessPoolExecutor] = {}
+# reports `prestart` began analysing, by everything that identifies the input
+_early: dict[tuple[object, ...], tuple[InputFile, ProcessPoolExecutor, Future[Result]]] = {}
 
 
-def prestart(workers: int) -> None:
-    """Start the worker processes now, so that they import spaCy and build its pipeline while
-    Prefect's server starts; the next `Analyser` with as many workers takes them over."""
-    if workers > 1 and workers not in _started:
+_prestarting: list[threading.Thread] = []
+
+
+def prestart(workers: int, first: Sequence[InputFile] = ()) -> None:
+    """Start the worker processes now and begin analysing the `first` reports, while Prefect's server
+    starts; returns at once. The next `Analyser` with as many workers takes the processes over, and any
+    Analyser takes over the analyses of the same inputs."""
+    if workers > 1 and workers not in _started and not _prestarting:
         _start_forkserver()
-        pool = _new_pool(workers)
-        for _ in range(workers):  # the pool starts one process per submission until it is full
-            pool.submit(int)
-        _started[workers] = pool
+        # each submission waits until the fork server has imported spaCy: in the background
+        thread = threading.Thread(target=_fill_pool, args=(workers, list(first)), daemon=True)
+        thread.start()
+        _prestarting.append(thread)
+
+
+def _fill_pool(workers: int, first: list[InputFile]) -> None:
+    pool = _new_pool(workers)
+    for _ in range(workers):  # the pool starts one process per submission until it is full
+        pool.submit(int)
+    for source in first:
+        _early[_key(source)] = (source, pool, pool.submit(analyse_report, source))
+    _started[workers] = pool
+
+
+def _join_prestart() -> None:
+    while _prestarting:
+        _prestarting.pop().join()
+
+
+def discard_prestarted() -> None:
+    """Stop what `prestart` started and no Analyser took over (the flow failed before it got there),
+    instead of finishing those analyses at exit."""
+    _join_prestart()
+    _early.clear()
+    while _started:
+        _started.popitem()[1].shutdown(wait=True, cancel_futures=True)
+
+
+def _key(source: InputFile) -> tuple[object, ...]:
+    return dataclasses.astuple(source)
 
 
 def _start_forkserver() -> None:
     # from this (long-lived) thread: the fork server is tied to the thread that started it
     multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    os.environ[PARENT_VARIABLE] = str(os.getpid())
     forkserver.ensure_running()
 
 

@@ -1,10 +1,17 @@
 """Imported only by multiprocessing's fork server (see flows/analyse.py), never elsewhere.
 
-The modules every worker needs (spaCy, pypdfium2, the extractors) are imported once here and shared
-by the forked workers; and the fork server dies with the ingest that started it.
+The fork server first ties itself to the ingest that started it (it dies with it, even mid-import). Then
+the modules every worker needs (spaCy, pypdfium2, the extractors) are imported and spaCy's pipeline is
+built once here, before any worker is forked, so the workers share them instead of each building its own.
 """
 
-from sendcorpus.flows import records  # noqa: F401
-from sendcorpus.flows.analyse import die_with_parent
+import os
 
-die_with_parent()
+from sendcorpus.flows.parent_death import PARENT_VARIABLE, die_with_parent
+
+die_with_parent(int(os.environ[PARENT_VARIABLE]) if PARENT_VARIABLE in os.environ else None)
+
+from sendcorpus.extract.nlp import build_nlp  # noqa: E402
+from sendcorpus.flows import records  # noqa: E402, F401
+
+build_nlp()

@@ -19,7 +19,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from sendcorpus.flows.analyse import Analyser, Result, analyse_report, default_workers
+from sendcorpus.flows.analyse import Analyser, Result, analyse_report, chunks_in_flight, default_workers
 from sendcorpus.flows.fetch import FetchError, fetch_report
 from sendcorpus.flows.plan import Plan, Planner, list_inputs, read_corpus_state
 from sendcorpus.flows.progress import RunProgress
@@ -32,7 +32,7 @@ from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk, set_s
 from sendcorpus.warehouse.official_stats import load_defaults as load_official_statistics
 from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest", "warm_up"]
 
 DEFAULT_CHUNK_SIZE = 40
 WRITE_WAIT_SECONDS = 60.0
@@ -164,6 +164,15 @@ def ingest(
     return summarise(new, planner.plan.unchanged, rejections, time.perf_counter() - started, _flow_run_id())
 
 
+def warm_up() -> None:
+    """Import what a flow run would otherwise import on its way (Prefect's engines, the encoder of flow
+    parameters, Arrow for the loads): the command line does it while Prefect's server is still starting."""
+    import fastapi.encoders  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401
+    import pyarrow  # noqa: F401
+    from prefect import flow_engine, task_engine  # noqa: F401
+
+
 def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int, list[Rejection]]:
     """Analyse chunk after chunk while the previous one loads; returns (reports loaded, rejections)."""
     chunks = deque(
@@ -177,7 +186,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
     first = True
     distributed = not isinstance(get_run_context().task_runner, ThreadPoolTaskRunner)
     # on Dask the chunk task is the unit of parallelism; here a process pool serves two chunks at once
-    in_flight = workers if distributed else min(2, workers)
+    in_flight = workers if distributed else chunks_in_flight(workers)
     new = 0
     with Analyser(1 if distributed else workers) as analyser, RunProgress(len(plan.todo)) as progress:
         pending: deque[PrefectFuture[list[Result]]] = deque()

@@ -272,8 +272,9 @@ def _quiet_prefect_failures() -> None:
 
 
 def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from sendcorpus.flows.analyse import default_workers, prestart
+    from sendcorpus.flows.analyse import chunks_in_flight, default_workers, discard_prestarted, prestart
     from sendcorpus.flows.plan import plan_before_flow
+    from sendcorpus.flows.temporary_server import ServerFailed, start_temporary_server
     from sendcorpus.seeds.build_registry import REGISTRY
     from sendcorpus.seeds.seed_reports import seed_inputs
 
@@ -284,13 +285,19 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     plan, summary = plan_before_flow(args.db, sources, registry, args.mirror, args.rebuild, seeds)
     if summary is not None:
         return summary
+    server = start_temporary_server()  # first: the longest start-up, it runs beside all that follows
     if plan.todo or plan.to_fetch:
-        prestart(args.workers or default_workers())  # workers load spaCy while Prefect's server starts
+        # the workers load spaCy and analyse the first chunks while Prefect's server starts
+        workers = args.workers or default_workers()
+        prestart(workers, plan.todo[: chunks_in_flight(workers) * max(1, args.chunk_size)])
     # Prefect was configured and checked by _ingest before the lock was taken
-    from sendcorpus.flows.ingest import DatabaseHeld, ingest
+    from sendcorpus.flows.ingest import DatabaseHeld, ingest, warm_up
 
     _quiet_prefect_failures()
     try:
+        if server is not None:
+            warm_up()
+            server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
         return ingest(
             db=args.db,
             sources=sources,
@@ -302,8 +309,10 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             workers=args.workers,
             chunk_size=args.chunk_size,
         )
-    except DatabaseHeld as error:
+    except (DatabaseHeld, ServerFailed) as error:
         raise CommandError(str(error)) from None
+    finally:
+        discard_prestarted()
 
 
 def _positive_int(text: str) -> int:
