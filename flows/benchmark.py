@@ -123,12 +123,16 @@ def role_of(member: psutil.Process, root: int, forkservers: set[int]) -> str:
 
 
 def run_measured(
-    args: list[str], stop_when: Callable[[str], bool] | None = None, memory_log: Path | None = None
+    args: list[str],
+    stop_when: Callable[[str], bool] | None = None,
+    memory_log: Path | None = None,
+    echo: bool = False,
 ) -> Measured:
     """Run a command, sampling the memory of its whole process tree; SIGKILL it as soon as
     `stop_when` is true of a line it writes on stderr. Descendants left running when it ends (the
     temporary Prefect server of a killed run) are ended too: they were started here.
-    `memory_log` gets one CSV line per process and sample: seconds, pid, role, RSS, PSS, USS (bytes)."""
+    `memory_log` gets one CSV line per process and sample: seconds, pid, role, RSS, PSS, USS (bytes);
+    `echo` copies the command's stderr (an ingest's progress lines) to this process's stderr."""
     import psutil
 
     started = time.perf_counter()
@@ -177,6 +181,8 @@ def run_measured(
             assert process.stderr is not None
             for line in process.stderr:
                 lines.append(line)
+                if echo:  # the ingest's progress, so a long run can be followed
+                    print(line, end="", file=sys.stderr, flush=True)
                 if stop_when is not None and stop_when(line):
                     process.send_signal(signal.SIGKILL)
 
@@ -314,7 +320,7 @@ def run_scale_benchmark(
         db = work / "bench.duckdb"
         ingest = _cli("ingest", "--no-registry", "--source", str(work / "reports"), "--db", str(db))
         ingest += ["--workers", str(workers)]
-        first = run_measured(ingest, memory_log=memory_log)
+        first = run_measured(ingest, memory_log=memory_log, echo=True)
         if first.returncode != 0:
             print(f"ingest failed: {first.stderr.strip().splitlines()[-1:]}")
             return 1
