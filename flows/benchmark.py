@@ -12,9 +12,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sendcorpus.extract.clean import clean_pages
 from sendcorpus.extract.facts import extract_facts
@@ -23,7 +23,13 @@ from sendcorpus.extract.parse import parse_pages
 from sendcorpus.extract.pdf_text import read_pdf
 from sendcorpus.settings import default_seed_reports
 
+if TYPE_CHECKING:
+    import psutil
+
 T = TypeVar("T")
+# The copies' text is their originals', so the floor grows linearly: past this many it is measured on
+# the first ones (every original, in turn) and scaled, rather than spend minutes re-reading copies.
+FLOOR_SAMPLE = 440
 
 
 def _timed(action: Callable[[], T]) -> tuple[T, float]:
@@ -95,19 +101,50 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    # per role (main, worker, fork server, prefect server, other): (RSS, PSS) summed over the role's
+    # processes at the moment the tree's PSS peaked, and each role's own peak PSS over the run
+    at_peak: dict[str, tuple[int, int]] = field(default_factory=dict)
+    role_peaks: dict[str, int] = field(default_factory=dict)
 
 
-def run_measured(args: list[str], stop_when: Callable[[str], bool] | None = None) -> Measured:
+def role_of(member: psutil.Process, root: int, forkservers: set[int]) -> str:
+    """What a process of the ingest's tree is, from its parent and command line."""
+    if member.pid == root:
+        return "main"
+    command = " ".join(member.cmdline())
+    if "forkserver" in command:
+        if member.ppid() in forkservers or member.ppid() != root:
+            return "worker"
+        forkservers.add(member.pid)
+        return "fork server"
+    if "uvicorn" in command or "prefect" in command:
+        return "prefect server"
+    return "other"
+
+
+def run_measured(
+    args: list[str],
+    stop_when: Callable[[str], bool] | None = None,
+    memory_log: Path | None = None,
+    echo: bool = False,
+) -> Measured:
     """Run a command, sampling the memory of its whole process tree; SIGKILL it as soon as
     `stop_when` is true of a line it writes on stderr. Descendants left running when it ends (the
-    temporary Prefect server of a killed run) are ended too: they were started here."""
+    temporary Prefect server of a killed run) are ended too: they were started here.
+    `memory_log` gets one CSV line per process and sample: seconds, pid, role, RSS, PSS, USS (bytes);
+    `echo` copies the command's stderr (an ingest's progress lines) to this process's stderr."""
     import psutil
 
     started = time.perf_counter()
+    log = memory_log.open("a", encoding="utf-8") if memory_log else None
     with tempfile.TemporaryFile("w+") as stdout:
         process = psutil.Popen(args, stdout=stdout, stderr=subprocess.PIPE, text=True)
         tree: dict[int, psutil.Process] = {process.pid: process}
+        roles: dict[int, str] = {}
+        forkservers: set[int] = set()
         peaks = [0, 0]
+        at_peak: dict[str, tuple[int, int]] = {}
+        role_peaks: dict[str, int] = {}
         lines: list[str] = []
         running = threading.Event()
         running.set()
@@ -117,10 +154,26 @@ def run_measured(args: list[str], stop_when: Callable[[str], bool] | None = None
                 with contextlib.suppress(psutil.NoSuchProcess):
                     tree.update((child.pid, child) for child in process.children(recursive=True))
                 rss = pss = 0
+                by_role: dict[str, tuple[int, int]] = {}
+                now = time.perf_counter() - started
                 for member in list(tree.values()):
                     with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                        if member.pid not in roles:
+                            roles[member.pid] = role_of(member, process.pid, forkservers)
+                        role = roles[member.pid]
                         memory = member.memory_full_info()
                         rss, pss = rss + memory.rss, pss + memory.pss
+                        held = by_role.get(role, (0, 0))
+                        by_role[role] = (held[0] + memory.rss, held[1] + memory.pss)
+                        if log:
+                            log.write(
+                                f"{now:.1f},{member.pid},{role},{memory.rss},{memory.pss},{memory.uss}\n"
+                            )
+                if pss > peaks[1]:
+                    at_peak.clear()
+                    at_peak.update(by_role)
+                for role, (_, role_pss) in by_role.items():
+                    role_peaks[role] = max(role_peaks.get(role, 0), role_pss)
                 peaks[:] = [max(peaks[0], rss), max(peaks[1], pss)]
                 time.sleep(0.2)
 
@@ -128,6 +181,8 @@ def run_measured(args: list[str], stop_when: Callable[[str], bool] | None = None
             assert process.stderr is not None
             for line in process.stderr:
                 lines.append(line)
+                if echo:  # the ingest's progress, so a long run can be followed
+                    print(line, end="", file=sys.stderr, flush=True)
                 if stop_when is not None and stop_when(line):
                     process.send_signal(signal.SIGKILL)
 
@@ -145,7 +200,11 @@ def run_measured(args: list[str], stop_when: Callable[[str], bool] | None = None
             thread.join(timeout=10)
         stdout.seek(0)
         output = stdout.read()
-    return Measured(wall, peaks[0], peaks[1], process.returncode, output, "".join(lines))
+    if log:
+        log.close()
+    return Measured(
+        wall, peaks[0], peaks[1], process.returncode, output, "".join(lines), dict(at_peak), role_peaks
+    )
 
 
 _TRIVIAL_FLOW = """
@@ -224,7 +283,12 @@ def _memory(run: Measured) -> str:
 
 
 def run_scale_benchmark(
-    scale: int, reports: Path, workers: int | None, kill_at: float | None, compare_runners: bool = False
+    scale: int,
+    reports: Path,
+    workers: int | None,
+    kill_at: float | None,
+    compare_runners: bool = False,
+    memory_log: Path | None = None,
 ) -> int:
     from sendcorpus.flows.analyse import default_workers
     from sendcorpus.flows.synthetic import make_corpus
@@ -243,8 +307,11 @@ def run_scale_benchmark(
         _print("reports (synthetic, distinct bytes)", f"{len(corpus)}  (written in {seconds:.1f} s)")
         _print("workers", f"{workers} of {default_workers()} cores available")
         _print("load average at start (other programs)", " ".join(f"{load:.1f}" for load in os.getloadavg()))
-        floor = _raw_floor([path for path in corpus if path.suffix == ".pdf"])
-        _print("raw pypdfium2 floor (1 process)", f"{floor:.2f} s")
+        copies = [path for path in corpus if path.suffix == ".pdf"]
+        sample = copies[:FLOOR_SAMPLE]
+        floor = _raw_floor(sample) * len(copies) / max(1, len(sample))
+        scaled = f" (measured on {len(sample)} copies, scaled)" if len(sample) < len(copies) else ""
+        _print("raw pypdfium2 floor (1 process)", f"{floor:.2f} s{scaled}")
         if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
             run_measured([sys.executable, "-c", _TRIVIAL_FLOW])  # Prefect's first start creates its database
         trivial = run_measured([sys.executable, "-c", _TRIVIAL_FLOW])
@@ -253,13 +320,14 @@ def run_scale_benchmark(
         db = work / "bench.duckdb"
         ingest = _cli("ingest", "--no-registry", "--source", str(work / "reports"), "--db", str(db))
         ingest += ["--workers", str(workers)]
-        first = run_measured(ingest)
+        first = run_measured(ingest, memory_log=memory_log, echo=True)
         if first.returncode != 0:
             print(f"ingest failed: {first.stderr.strip().splitlines()[-1:]}")
             return 1
         _print("ingest", f"{first.wall:.2f} s wall, {len(corpus) / first.wall:.1f} reports/s")
         _print("  summary", first.stdout.strip().splitlines()[-1])
         _print("  peak memory, process tree", _memory(first))
+        _print_roles(first)
         again = run_measured(ingest)
         _print("no-change re-run", f"{again.wall:.2f} s wall, {_memory(again)}")
         size = db.stat().st_size + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0)
@@ -278,6 +346,17 @@ def run_scale_benchmark(
             _compare_runners(work / "reports", workers)
         _print("load average at end", " ".join(f"{load:.1f}" for load in os.getloadavg()))
     return 0
+
+
+def _print_roles(run: Measured) -> None:
+    """Who held the memory at the tree's peak, and each role's own peak (PSS: shared pages split)."""
+    for role, (rss, pss) in sorted(run.at_peak.items(), key=lambda item: -item[1][1]):
+        count = "" if role != "worker" else " (all workers)"
+        _print(
+            f"    {role}{count}",
+            f"at the peak RSS {rss / 2**20:.0f} MiB, PSS {pss / 2**20:.0f} MiB; "
+            f"own peak PSS {run.role_peaks.get(role, 0) / 2**20:.0f} MiB",
+        )
 
 
 def _compare_runners(folder: Path, workers: int) -> None:

@@ -18,7 +18,7 @@ from importlib import resources
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import load_fts
+from sendcorpus.warehouse.db import load_fts, query_frame
 from sendcorpus.warehouse.reference import resolve_la_in_corpus
 
 QUERIES = resources.files("sendcorpus.queries")
@@ -101,7 +101,7 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str])
     if "text" in bound:
         _ensure_search_index(con)
     try:
-        return con.execute(info.sql, bound).pl()
+        return query_frame(con, info.sql, bound)
     except duckdb.Error as error:
         raise QueryError(f"the query {name!r} failed: {' '.join(str(error).split())}") from None
 

@@ -18,15 +18,18 @@ themes AS (
     WHERE $theme IS NULL OR theme = $theme
 ),
 criticism AS (
+    -- from the tables, the latest reports' rows only: the item_themes view joins every item of the corpus
     SELECT
-        report_id,
-        theme,
-        string_agg(DISTINCT section, ', ' ORDER BY section) AS sections,
-        arg_min(evidence, (CASE section WHEN 'weakness' THEN 0 ELSE 1 END, item_no)) AS evidence,
-        arg_min(page, (CASE section WHEN 'weakness' THEN 0 ELSE 1 END, item_no)) AS page
-    FROM item_themes
-    WHERE section IN ('weakness', 'recommendation')
-    GROUP BY report_id, theme
+        t.report_id,
+        t.theme,
+        string_agg(DISTINCT t.section, ', ' ORDER BY t.section) AS sections,
+        arg_min(t.evidence, (CASE t.section WHEN 'weakness' THEN 0 ELSE 1 END, t.item_no)) AS evidence,
+        arg_min(i.page, (CASE t.section WHEN 'weakness' THEN 0 ELSE 1 END, t.item_no)) AS page
+    FROM corpus.item_themes AS t
+    JOIN latest AS l USING (report_id)
+    JOIN corpus.items AS i USING (report_id, section, item_no)
+    WHERE t.section IN ('weakness', 'recommendation')
+    GROUP BY t.report_id, t.theme
 ),
 timeliness AS (
     SELECT year AS period_key, year::VARCHAR AS period, la_code, pct_within_20_weeks AS value,

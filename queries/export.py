@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
-import shutil
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,13 +11,13 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from sendcorpus.queries.table_text import MAX_TABLE_ROWS, plain, rows_table, terminal_width
+
+__all__ = ["MAX_TABLE_ROWS", "terminal_width"]  # re-exported: callers and tests import them from here
+
 TEXT_FORMATS = ("table", "csv", "json", "md", "html")
 BINARY_FORMATS = ("parquet", "xlsx")
 FORMATS = TEXT_FORMATS + BINARY_FORMATS
-# A terminal shows this many rows at most; rendering is linear in rows, a person reads only the top.
-MAX_TABLE_ROWS = 500
-# Narrower than this per column and a table is printed one record per block instead.
-MIN_COLUMN_WIDTH = 9
 OUTCOME_LABELS = {
     "positive": "Positive experiences and outcomes",
     "inconsistent": "Inconsistent experiences and outcomes",
@@ -109,80 +107,16 @@ def render_blocks(blocks: Sequence[Block], fmt: str) -> str:
     return "\n\n".join(parts)
 
 
-def terminal_width() -> int:
-    return max(shutil.get_terminal_size((160, 40)).columns, 60)
-
-
 def terminal_table(df: pl.DataFrame, width: int | None = None) -> str:
-    """A table that fits the terminal: long values are cut with an ellipsis, never wrapped; a result too
-    wide for that is printed one record per block; at most MAX_TABLE_ROWS rows, with a note."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    width = width or terminal_width()
+    """A table that fits the terminal (see `table_text.rows_table`), from a frame."""
     shown = flat(df.head(MAX_TABLE_ROWS))
-    note = f"{df.height} rows" if df.height != 1 else "1 row"
-    if df.height > MAX_TABLE_ROWS:
-        note = (
-            f"showing the first {MAX_TABLE_ROWS} of {df.height} rows; "
-            "use --format csv or --output FILE for all of them"
-        )
-    cells = [[_one_line(_plain(value)) for value in row] for row in shown.iter_rows()]
-    widths = _fit_widths(df.columns, cells, width)
-    if widths is None:
-        return _records(shown, width) + "\n" + textwrap.fill(note, width)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     numeric = [dtype.is_numeric() for dtype in df.dtypes]
-    for name, is_number, column_width in zip(df.columns, numeric, widths, strict=True):
-        table.add_column(
-            name,
-            justify="right" if is_number else "left",
-            overflow="ellipsis",
-            no_wrap=True,
-            width=column_width,
-        )
-    for row in cells:
-        table.add_row(*row)
-    console = Console(width=width, record=True, file=io.StringIO())
-    console.print(table)
-    return console.export_text().rstrip() + "\n" + textwrap.fill(note, width)
-
-
-def _fit_widths(names: Sequence[str], cells: list[list[str]], width: int) -> list[int] | None:
-    """Each column's width so the table fits `width`: the widest columns give way first, none below
-    MIN_COLUMN_WIDTH (or its own width, if smaller); None when even that does not fit."""
-    natural = [max([len(name), *(len(row[index]) for row in cells)]) for index, name in enumerate(names)]
-    floor = [min(size, MIN_COLUMN_WIDTH) for size in natural]
-    room = width - 3 * len(names)  # rich's padding and the column separators
-    if sum(floor) > room:
-        return None
-    widths = list(natural)
-    excess = sum(widths) - room
-    while excess > 0:
-        widest = max(range(len(widths)), key=lambda index: widths[index] - floor[index])
-        give = min(excess, widths[widest] - floor[widest], max(1, excess // 4))
-        widths[widest] -= give
-        excess -= give
-    return widths
-
-
-def _records(df: pl.DataFrame, width: int) -> str:
-    """One record per block, `column  value`, each value on one line cut to the terminal's width."""
-    key_width = min(max((len(name) for name in df.columns), default=0), width // 3)
-    room = max(width - key_width - 2, 10)
-    blocks = []
-    for number, row in enumerate(df.iter_rows(), start=1):
-        lines = [f"-- record {number} " + "-" * max(0, min(width, 40) - 12 - len(str(number)))]
-        for name, value in zip(df.columns, row, strict=True):
-            lines.append(f"{_cut(name, key_width):<{key_width}}  {_cut(_one_line(_plain(value)), room)}")
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks)
+    return rows_table(df.columns, numeric, list(shown.iter_rows()), df.height, width)
 
 
 def markdown_table(df: pl.DataFrame) -> str:
     def cell(value: object) -> str:
-        return _plain(value).replace("|", "\\|").replace("\n", " ")
+        return plain(value).replace("|", "\\|").replace("\n", " ")
 
     lines = [
         "| " + " | ".join(cell(name) for name in df.columns) + " |",
@@ -320,27 +254,7 @@ def html_table(df: pl.DataFrame, caption: str | None = None) -> str:
 
 
 def _cell(value: object) -> str:
-    return html.escape(_plain(value))
-
-
-def _plain(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return str(value)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split()) if "\n" in text or "\r" in text or "\t" in text else text
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    return html.escape(plain(value))
 
 
 def _prepare(output: Path) -> None:

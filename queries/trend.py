@@ -7,6 +7,8 @@ import html
 import duckdb
 import polars as pl
 
+from sendcorpus.warehouse.db import query_frame
+
 SERIES_COLOURS = ("#d4351c", "#1d70b8", "#f47738", "#505a5f", "#00703c")
 TITLES = {
     "timeliness": "EHC plans issued within 20 weeks (%), by calendar year",
@@ -65,7 +67,7 @@ def trends(con: duckdb.DuckDBPyConnection, la_code: str) -> dict[str, pl.DataFra
     params = {"la_code": la_code, "name": name_row[0] if name_row else la_code}
     found = {}
     for key, sql in (("timeliness", _TIMELINESS), ("suspensions", _SUSPENSIONS)):
-        frame = con.execute(sql, params).pl()
+        frame = query_frame(con, sql, params)
         if frame.height:
             found[key] = frame.select(pl.lit(TITLES[key]).alias("figure"), "period", "series", "value")
     return found

@@ -201,6 +201,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --scale: also time the analysis on concurrent.futures and on Prefect's process pool",
     )
+    benchmark.add_argument(
+        "--memory-log",
+        type=Path,
+        metavar="CSV",
+        help="with --scale: append the ingest's memory per process and sample (seconds,pid,role,rss,pss,uss)",
+    )
 
     _update_commands(command)
     return parser
@@ -227,7 +233,9 @@ def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from sendcorpus.flows.lock import IngestLock, LockBusy
-    from sendcorpus.warehouse.db import check_name
+    from sendcorpus.warehouse.db import check_name, limit_malloc_arenas
+
+    limit_malloc_arenas()  # before Prefect starts its threads
 
     try:
         check_name(args.db)
@@ -351,11 +359,13 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
     return run
 
 
-def _read_only(args: argparse.Namespace, allow_files: bool = False):  # type: ignore[no-untyped-def]
+def _read_only(args: argparse.Namespace, allow_files: bool = False, search: bool = True):  # type: ignore[no-untyped-def]
     from sendcorpus.warehouse.db import DatabaseBusy, DatabaseUnusable, connect
 
     try:
-        return connect(args.db, read_only=True, wait_seconds=READ_WAIT_SECONDS, allow_files=allow_files)
+        return connect(
+            args.db, read_only=True, wait_seconds=READ_WAIT_SECONDS, allow_files=allow_files, search=search
+        )
     except (FileNotFoundError, DatabaseBusy, DatabaseUnusable, ValueError) as error:
         raise CommandError(str(error)) from None
 
@@ -383,9 +393,9 @@ def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
     from sendcorpus.warehouse.db import explain
-    from sendcorpus.warehouse.sandbox import SqlRefused, check_read_only, limit_resources
+    from sendcorpus.warehouse.sandbox import SqlRefused, check_read_only, limit_resources, uses_search
 
-    con = _read_only(args, allow_files=True)
+    con = _read_only(args, allow_files=True, search=uses_search(args.query))
     try:
         check_read_only(con, args.query)
         limit_resources(con, args.memory_limit, allow_files=args.allow_files)
@@ -393,8 +403,15 @@ def _sql(args: argparse.Namespace) -> int:
         con.close()
         raise CommandError(str(error)) from None
     stop = _Watchdog(con, args.timeout)
+    # the terminal table prints from plain rows; only the other formats need a Polars frame
+    as_rows = args.format == "table" and args.output is None
     try:
-        frame = con.execute(args.query).pl()
+        if as_rows:
+            text = _rows_text(con, args.query)
+        else:
+            from sendcorpus.warehouse.db import query_frame
+
+            frame = query_frame(con, args.query)
     except duckdb.InterruptException:
         raise CommandError(stop.message) from None
     except (duckdb.OutOfMemoryException, MemoryError):
@@ -407,8 +424,27 @@ def _sql(args: argparse.Namespace) -> int:
     finally:
         stop.cancel()
         con.close()
-    _write_output(frame, args.format, args.output)
+    if as_rows:
+        print(text)
+    else:
+        _write_output(frame, args.format, args.output)
     return 0
+
+
+def _rows_text(con, sql: str) -> str:  # type: ignore[no-untyped-def]
+    """The result as a terminal table, fetched as rows: the first screenful kept, the rest counted."""
+    from sendcorpus.queries.table_text import MAX_TABLE_ROWS, is_numeric_type, rows_table
+
+    con.execute(sql)
+    if con.description is None:  # a statement with no result set
+        return rows_table([], [], [], 0)
+    names = [column[0] for column in con.description]
+    numeric = [is_numeric_type(str(column[1])) for column in con.description]
+    rows = con.fetchmany(MAX_TABLE_ROWS)
+    total = len(rows)
+    while len(batch := con.fetchmany(10_000)):
+        total += len(batch)
+    return rows_table(names, numeric, rows, total)
 
 
 class _Watchdog:
@@ -578,7 +614,9 @@ def _benchmark(args: argparse.Namespace) -> int:
     from sendcorpus.flows.benchmark import run_benchmark, run_scale_benchmark
 
     if args.scale:
-        return run_scale_benchmark(args.scale, args.reports, args.workers, args.kill_at, args.compare_runners)
+        return run_scale_benchmark(
+            args.scale, args.reports, args.workers, args.kill_at, args.compare_runners, args.memory_log
+        )
     return run_benchmark(args.reports, args.db)
 
 

@@ -12,7 +12,13 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import applied_migrations, insert_frame, schema_version, transaction
+from sendcorpus.warehouse.db import (
+    applied_migrations,
+    insert_frame,
+    release_memory,
+    schema_version,
+    transaction,
+)
 
 REPORT_TABLES = ("fact_evidence", "figures", "item_themes", "items", "pages", "facts", "reports")
 
@@ -145,11 +151,14 @@ def read_state(con: duckdb.DuckDBPyConnection) -> CorpusState:
 
 
 def _index_complete(con: duckdb.DuckDBPyConnection) -> bool:
+    if 11 not in applied_migrations(con):  # corpus.search_postings
+        return False
     row = con.execute(
         "SELECT (SELECT count(*) FROM corpus.items) = (SELECT count(*) FROM corpus.search_items), "
-        "EXISTS (SELECT 1 FROM duckdb_schemas() WHERE schema_name = 'fts_corpus_search_items')"
+        "EXISTS (SELECT 1 FROM duckdb_schemas() WHERE schema_name = 'fts_corpus_search_items'), "
+        "EXISTS (SELECT 1 FROM corpus.search_postings) OR NOT EXISTS (SELECT 1 FROM corpus.items)"
     ).fetchone()
-    return bool(row and row[0] and row[1])
+    return bool(row and all(row))
 
 
 def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -175,6 +184,7 @@ def load_chunk(
     be loaded (recorded as rejected), while the rest of the chunk loads.
 
     Only reports in `replace_ids` (already in the corpus) have old rows to delete first."""
+    release_memory()  # what the previous chunk's load left in malloc's arenas, before this one's peak
     failed: list[Rejection] = []
     framed = []
     for record in records:

@@ -19,7 +19,7 @@ import polars as pl
 
 from sendcorpus import settings
 from sendcorpus.flows.sources import sha256_of
-from sendcorpus.warehouse.db import insert_frame, transaction
+from sendcorpus.warehouse.db import insert_frame, query_frame, transaction
 
 SEEDS = resources.files("sendcorpus.seeds")
 # What the published files write instead of a number: suppressed, confidential, not applicable, ...
@@ -181,9 +181,9 @@ def load_inspection_outcomes(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def loaded_sources(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.execute(
-        "SELECT dataset, release, rows, file, loaded_at FROM corpus.official_sources ORDER BY dataset"
-    ).pl()
+    return query_frame(
+        con, "SELECT dataset, release, rows, file, loaded_at FROM corpus.official_sources ORDER BY dataset"
+    )
 
 
 def _table_rows(dataset: Dataset, frame: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import transaction
+from sendcorpus.warehouse.db import query_frame, transaction
 
 COMPLETED = "completed"
 
@@ -45,4 +45,4 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
 
 
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> pl.DataFrame:
-    return con.execute("SELECT * FROM runs ORDER BY started DESC LIMIT ?", [limit]).pl()
+    return query_frame(con, "SELECT * FROM runs ORDER BY started DESC LIMIT ?", [limit])

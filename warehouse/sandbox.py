@@ -19,6 +19,16 @@ _EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?", re.IGNORECASE)
 ADDRESS_SPACE_HEADROOM_GB = 2.0
 
 
+# SQL that may call full-text search: the BM25 macros live in the fts_* schema and call the
+# extension's functions (stem and the like), so the extension is loaded for it
+_SEARCH_WORDS = ("fts_", "match_bm25", "stem(", "stem (")
+
+
+def uses_search(sql: str) -> bool:
+    lowered = sql.lower()
+    return any(word in lowered for word in _SEARCH_WORDS)
+
+
 class SqlRefused(Exception):
     """A statement that could change the database or the machine's files."""
 

@@ -20,7 +20,7 @@ SEEN_COLUMNS = ["url", "ofsted_urn", "la_code", "local_authority", "kind", "titl
 def record_seen(con: duckdb.DuckDBPyConnection, seen: pl.DataFrame, seen_at: datetime) -> None:
     """Insert publications not seen before; for known ones refresh what the site says and `last_seen`,
     keeping their status (a loaded report stays loaded)."""
-    con.register("seen", seen.select(SEEN_COLUMNS).to_arrow())
+    con.register("seen", seen.select(SEEN_COLUMNS).__arrow_c_stream__())  # no pyarrow needed
     try:
         with transaction(con):
             con.execute(
