@@ -118,4 +118,5 @@ def test_the_scale_benchmark_logs_memory_per_process(tmp_path: Path) -> None:
         assert f"    {role} " in result.stdout, result.stdout
     rows = [line.split(",") for line in log.read_text().splitlines()]
     assert {"main", "worker", "fork server", "prefect server"} <= {row[2] for row in rows}
-    assert all(len(row) == 6 and int(row[3]) >= int(row[5]) > 0 for row in rows)
+    assert all(len(row) == 6 and int(row[3]) >= int(row[5]) >= 0 for row in rows)
+    assert max(int(row[4]) for row in rows if row[2] == "main") > 50 * 2**20
