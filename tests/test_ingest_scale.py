@@ -181,11 +181,14 @@ def test_the_writer_waits_for_a_reader_a_bounded_time_and_says_the_file_is_held(
         [
             sys.executable,
             "-c",
-            f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only=True); time.sleep(60)",
-        ]
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        time.sleep(1.0)
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"  # it holds the file
         monkeypatch.setattr("sendcorpus.flows.ingest.WRITE_WAIT_SECONDS", 1.5)
         started = time.monotonic()
         with pytest.raises(DatabaseHeld, match=r"held by another process.*chunks already loaded are kept"):
