@@ -31,7 +31,8 @@ def prefect_server(log_dir: Path, startup_timeout: float = 120.0) -> Iterator[st
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / "prefect-server.log").open("ab") as log:
+    log_path = log_dir / "prefect-server.log"
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
             stdin=subprocess.DEVNULL,
@@ -40,7 +41,7 @@ def prefect_server(log_dir: Path, startup_timeout: float = 120.0) -> Iterator[st
             start_new_session=True,  # its own process group, so stopping it stops its workers too
         )
     try:
-        _wait_until_healthy(api_url, process, startup_timeout, log_dir / "prefect-server.log")
+        wait_until_healthy(api_url, process, startup_timeout, "the Prefect server", 0.5, f"; see {log_path}")
         os.environ["PREFECT_API_URL"] = api_url
         yield api_url
     finally:
@@ -54,16 +55,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until_healthy(api_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+def wait_until_healthy(
+    api_url: str, process: subprocess.Popen[bytes], timeout: float, what: str, poll: float, hint: str = ""
+) -> None:
+    """Poll `{api_url}/health` until it answers 200; ServerFailed (naming `what`, then `hint`) when the
+    process exits first or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerFailed(f"the Prefect server exited with code {process.returncode}; see {log}")
-        with suppress(httpx.HTTPError):
-            if httpx.get(f"{api_url}/health", timeout=2.0).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise ServerFailed(f"the Prefect server did not answer within {timeout:g} s; see {log}")
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ServerFailed(f"{what} exited with code {process.returncode}{hint}")
+            with suppress(httpx.HTTPError):
+                if client.get(f"{api_url}/health", timeout=2.0).status_code == 200:
+                    return
+            time.sleep(poll)
+    raise ServerFailed(f"{what} did not answer within {timeout:g} s{hint}")
 
 
 def stop_group(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:

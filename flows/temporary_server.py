@@ -13,14 +13,10 @@ import atexit
 import os
 import subprocess
 import sys
-import time
-from contextlib import suppress
 from functools import partial
 
-import httpx
-
 from sendcorpus.flows.parent_death import die_with_parent
-from sendcorpus.flows.prefect_server import ServerFailed, _free_port
+from sendcorpus.flows.prefect_server import ServerFailed, _free_port, wait_until_healthy
 
 __all__ = ["ServerFailed", "TemporaryServer", "start_temporary_server"]
 
@@ -44,17 +40,7 @@ class TemporaryServer:
         atexit.register(self.stop)
 
     def wait_until_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with httpx.Client() as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    code = self.process.returncode
-                    raise ServerFailed(f"Prefect's temporary server exited with code {code}")
-                with suppress(httpx.HTTPError):
-                    if client.get(f"{self.api_url}/health", timeout=2.0).status_code == 200:
-                        return
-                time.sleep(0.05)
-        raise ServerFailed(f"Prefect's temporary server did not answer within {timeout:g} s")
+        wait_until_healthy(self.api_url, self.process, timeout, "Prefect's temporary server", 0.05)
 
     def stop(self) -> None:
         if self.process.poll() is None:
