@@ -22,6 +22,8 @@ from sendcorpus.warehouse.load import Rejection, ReportRecord
 
 Result = ReportRecord | Rejection
 _PRELOAD = ["sendcorpus.flows.forkserver_preload"]
+# how much the fork server and its workers lower their priority (see forkserver_preload)
+WORKER_NICENESS = 10
 
 
 def default_workers() -> int:

@@ -247,7 +247,6 @@ def _ingest(args: argparse.Namespace) -> int:
     settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
     try:
         with IngestLock(args.db, wait=args.wait):
-            _check_database(args.db)
             run = _recorded(args.db, lambda: _run_ingest_flow(args))
     except LockBusy as error:
         raise CommandError(str(error)) from None
@@ -258,8 +257,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _check_database(db: Path) -> None:
-    """Open (and migrate) the database once before the flow, so a damaged file, a full disk or an
-    unwritable folder ends in one line here rather than in the middle of a flow run."""
+    """Open (and migrate) the database once before the flow, so a full disk or an unwritable folder
+    ends in one line here rather than in the middle of a flow run (a damaged file fails the plan)."""
     from sendcorpus.warehouse.db import DatabaseBusy, check_free_space, connect
 
     check_free_space(db)
@@ -298,17 +297,27 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         # the workers load spaCy and analyse the first chunks while Prefect's server starts
         workers = args.workers or default_workers()
         prestart(workers, plan.todo[: chunks_in_flight(workers) * max(1, args.chunk_size)])
+    try:
+        _check_database(args.db)  # while the server starts
+        return _call_ingest_flow(args, server, seeds)
+    except ServerFailed as error:
+        raise CommandError(str(error)) from None
+    finally:
+        discard_prestarted()
+
+
+def _call_ingest_flow(args: argparse.Namespace, server, seeds):  # type: ignore[no-untyped-def]
     # Prefect was configured and checked by _ingest before the lock was taken
     from sendcorpus.flows.ingest import DatabaseHeld, ingest, warm_up
 
     _quiet_prefect_failures()
+    if server is not None:
+        warm_up()
+        server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
     try:
-        if server is not None:
-            warm_up()
-            server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
         return ingest(
             db=args.db,
-            sources=sources,
+            sources=list(args.source),
             use_registry=not args.no_registry,
             mirror=args.mirror,
             cache=args.cache,
@@ -317,10 +326,8 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             workers=args.workers,
             chunk_size=args.chunk_size,
         )
-    except (DatabaseHeld, ServerFailed) as error:
+    except DatabaseHeld as error:
         raise CommandError(str(error)) from None
-    finally:
-        discard_prestarted()
 
 
 def _positive_int(text: str) -> int:
@@ -338,18 +345,24 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
     from contextlib import suppress
     from datetime import datetime
 
-    from sendcorpus.flows.run_report import record_and_publish
-    from sendcorpus.flows.summary import FAILURE_REASONS
-    from sendcorpus.warehouse.runs import RunRecord
-
-    record = RunRecord("ingest", datetime.now())
+    started = datetime.now()
     try:
         run = run_flow()
     except BaseException as error:
+        from sendcorpus.flows.run_report import record_and_publish
+        from sendcorpus.warehouse.runs import RunRecord
+
+        record = RunRecord("ingest", started)
         record.status = f"failed: {_one_line(error) or type(error).__name__}"
         with suppress(Exception):  # the history is best effort; the run's own error is what to report
             record_and_publish(db, record, [], [record.status])
         raise
+    # imported only now: Polars' import would have delayed Prefect's server start
+    from sendcorpus.flows.run_report import record_and_publish
+    from sendcorpus.flows.summary import FAILURE_REASONS
+    from sendcorpus.warehouse.runs import RunRecord
+
+    record = RunRecord("ingest", started)
     record.flow_run_id, record.new, record.unchanged = run.flow_run_id, run.new, run.unchanged + run.duplicate
     record.rejected, record.failed = run.rejected, run.failed
     record.discovered = run.new + run.unchanged + run.duplicate + run.rejected + run.failed

@@ -249,6 +249,8 @@ def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
     for label in (
         "raw pypdfium2 floor (1 process)",
         "trivial Prefect flow (3 tasks)",
+        "  the same, server started as ingest does",
+        "  the same, trivial flow's server started as ingest does",
         "peak memory, process tree",
         "no-change re-run",
         "database size",

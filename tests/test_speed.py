@@ -4,6 +4,7 @@ started early (Prefect's temporary server, the prestarted workers) are used and 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -97,6 +98,11 @@ def test_reports_prestarted_before_the_flow_are_taken_over_not_analysed_again() 
         analyser.submit(sources[:0])()  # waits for the prestart
         early = [future for _, _, future in analyse._early.values()]
         assert len(early) == 2
+        # the fork server and its workers yield the CPU to this process and to Prefect's server start
+        tree = psutil.Process().children(recursive=True)
+        forked = [p for p in tree if "forkserver" in " ".join(p.cmdline())]
+        assert len(forked) >= 3
+        assert {p.nice() for p in forked} == {min(19, os.nice(0) + analyse.WORKER_NICENESS)}
         results = analyser.submit(sources)()
     assert not analyse._early
     assert all(future.done() for future in early)
