@@ -22,8 +22,6 @@ from sendcorpus.warehouse.load import Rejection, ReportRecord
 
 Result = ReportRecord | Rejection
 _PRELOAD = ["sendcorpus.flows.forkserver_preload"]
-# how much the fork server and its workers lower their priority (see forkserver_preload)
-WORKER_NICENESS = 10
 
 
 def default_workers() -> int:
@@ -155,28 +153,71 @@ _early: dict[tuple[object, ...], tuple[InputFile, ProcessPoolExecutor, Future[Re
 _prestarting: list[threading.Thread] = []
 
 
+class Gate:
+    """At most `limit` analyses at once until opened. Prefect's server start (one core for ≈ 8 s) is
+    what the whole run waits for, so while it starts the prestarted analyses leave it a core."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit: int | None = limit
+        self.running = 0
+        self.peak = 0
+        self._changed = threading.Condition()
+
+    def enter(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self.limit is None or self.running < self.limit)
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+
+    def leave(self, _: object = None) -> None:
+        with self._changed:
+            self.running -= 1
+            self._changed.notify()
+
+    def open(self) -> None:
+        with self._changed:
+            self.limit = None
+            self._changed.notify_all()
+
+
+_gate = Gate(0)
+_gate.open()
+
+
 def prestart(workers: int, first: Sequence[InputFile] = ()) -> None:
     """Start the worker processes now and begin analysing the `first` reports, while Prefect's server
-    starts; returns at once. The next `Analyser` with as many workers takes the processes over, and any
-    Analyser takes over the analyses of the same inputs."""
+    starts, on one process fewer than `workers` until `open_prestart_gate`; returns at once. The next
+    `Analyser` with as many workers takes the processes over, and any Analyser takes over the analyses
+    of the same inputs."""
+    global _gate
     if workers > 1 and workers not in _started and not _prestarting:
         _start_forkserver()
+        _gate = Gate(workers - 1)
         # each submission waits until the fork server has imported spaCy: in the background
-        thread = threading.Thread(target=_fill_pool, args=(workers, list(first)), daemon=True)
+        thread = threading.Thread(target=_fill_pool, args=(workers, list(first), _gate), daemon=True)
         thread.start()
         _prestarting.append(thread)
 
 
-def _fill_pool(workers: int, first: list[InputFile]) -> None:
+def open_prestart_gate() -> None:
+    """Prefect's server is up: the prestarted analyses may use every worker."""
+    _gate.open()
+
+
+def _fill_pool(workers: int, first: list[InputFile], gate: Gate) -> None:
     pool = _new_pool(workers)
     for _ in range(workers):  # the pool starts one process per submission until it is full
         pool.submit(int)
     for source in first:
-        _early[_key(source)] = (source, pool, pool.submit(analyse_report, source))
+        gate.enter()
+        future = pool.submit(analyse_report, source)
+        future.add_done_callback(gate.leave)
+        _early[_key(source)] = (source, pool, future)
     _started[workers] = pool
 
 
 def _join_prestart() -> None:
+    open_prestart_gate()  # whoever takes over no longer waits for the server
     while _prestarting:
         _prestarting.pop().join()
 

@@ -1,11 +1,8 @@
 """Imported only by multiprocessing's fork server (see flows/analyse.py), never elsewhere.
 
-The fork server first ties itself to the ingest that started it (it dies with it, even mid-import), and
-lowers its priority, and so its workers': they analyse reports while Prefect's server starts, and that
-start (one core for ≈ 8 s) is what the whole run waits for; the planning and loading process keeps its
-priority. Then the modules every worker needs (spaCy, pypdfium2, the extractors) are imported and spaCy's
-pipeline is built once here, before any worker is forked, so the workers share them instead of each
-building its own.
+The fork server first ties itself to the ingest that started it (it dies with it, even mid-import). Then
+the modules every worker needs (spaCy, pypdfium2, the extractors) are imported and spaCy's pipeline is
+built once here, before any worker is forked, so the workers share them instead of each building its own.
 """
 
 import os
@@ -13,10 +10,6 @@ import os
 from sendcorpus.flows.parent_death import PARENT_VARIABLE, die_with_parent
 
 die_with_parent(int(os.environ[PARENT_VARIABLE]) if PARENT_VARIABLE in os.environ else None)
-
-from sendcorpus.flows.analyse import WORKER_NICENESS  # noqa: E402
-
-os.nice(WORKER_NICENESS)
 
 from sendcorpus.extract.nlp import build_nlp  # noqa: E402
 from sendcorpus.flows import records  # noqa: E402, F401

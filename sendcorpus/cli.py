@@ -308,12 +308,14 @@ def _run_ingest_flow(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _call_ingest_flow(args: argparse.Namespace, server, seeds):  # type: ignore[no-untyped-def]
     # Prefect was configured and checked by _ingest before the lock was taken
+    from sendcorpus.flows.analyse import open_prestart_gate
     from sendcorpus.flows.ingest import DatabaseHeld, ingest, warm_up
 
     _quiet_prefect_failures()
     if server is not None:
         warm_up()
         server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+    open_prestart_gate()
     try:
         return ingest(
             db=args.db,

@@ -4,7 +4,6 @@ started early (Prefect's temporary server, the prestarted workers) are used and 
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -94,15 +93,16 @@ def test_the_temporary_server_is_only_started_where_prefect_would_start_one(monk
 def test_reports_prestarted_before_the_flow_are_taken_over_not_analysed_again() -> None:
     sources = _inputs(REPORTS / "bury.pdf", REPORTS / "rutland.pdf", HACKNEY_TXT)
     analyse.prestart(2, sources[:2])
+    deadline = time.monotonic() + 120
+    while len(analyse._early) < 2 or not all(f.done() for _, _, f in analyse._early.values()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # until Prefect's server is up (the gate opens) one core is left to it: one analysis at a time
+    assert analyse._gate.peak == 1
     with analyse.Analyser(2) as analyser:
         analyser.submit(sources[:0])()  # waits for the prestart
         early = [future for _, _, future in analyse._early.values()]
         assert len(early) == 2
-        # the fork server and its workers yield the CPU to this process and to Prefect's server start
-        tree = psutil.Process().children(recursive=True)
-        forked = [p for p in tree if "forkserver" in " ".join(p.cmdline())]
-        assert len(forked) >= 3
-        assert {p.nice() for p in forked} == {min(19, os.nice(0) + analyse.WORKER_NICENESS)}
         results = analyser.submit(sources)()
     assert not analyse._early
     assert all(future.done() for future in early)
