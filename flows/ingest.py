@@ -166,10 +166,9 @@ def ingest(
 
 def warm_up() -> None:
     """Import what a flow run would otherwise import on its way (Prefect's engines, the encoder of flow
-    parameters, Arrow for the loads): the command line does it while Prefect's server is still starting."""
+    parameters): the command line does it while Prefect's server is still starting."""
     import fastapi.encoders  # noqa: F401
     import prefect.utilities.visualization  # noqa: F401
-    import pyarrow  # noqa: F401
     from prefect import flow_engine, task_engine  # noqa: F401
 
 
