@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import tempfile
@@ -31,14 +32,30 @@ settings.configure_prefect()
 
 
 @pytest.fixture(scope="session")
-def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 44 shared PDFs plus the Hackney text report, ingested by a real Prefect flow run."""
+def corpus_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The 44 shared PDFs plus the Hackney text report, ingested by a real Prefect flow run: once per
+    session, by the first xdist worker to need it; every worker gets a copy of its own."""
+    db = tmp_path_factory.mktemp("corpus") / "sendcorpus.duckdb"
+    if worker_id == "master":
+        _ingest_corpus(db)
+        return db
+    shared = tmp_path_factory.getbasetemp().parent / "shared-corpus.duckdb"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the one ingest
+        if not shared.is_file():
+            _ingest_corpus(db)
+            shutil.copyfile(db, f"{shared}.part")
+            os.replace(f"{shared}.part", shared)
+            return db
+    shutil.copyfile(shared, db)
+    return db
+
+
+def _ingest_corpus(db: Path) -> None:
     from sendcorpus.flows.ingest import ingest
 
-    db = tmp_path_factory.mktemp("corpus") / "sendcorpus.duckdb"
     summary = ingest(db=db, sources=[REPORTS, HACKNEY_TXT], use_registry=False)
     assert summary.new == 45, summary.rejections
-    return db
 
 
 @pytest.fixture(scope="session")
