@@ -233,7 +233,7 @@ def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from sendcorpus.flows.lock import IngestLock, LockBusy
-    from sendcorpus.warehouse.db import check_name, limit_malloc_arenas
+    from sendcorpus.warehouse.db import check_free_space, check_name, limit_malloc_arenas
 
     limit_malloc_arenas()  # before Prefect starts its threads
 
@@ -247,6 +247,7 @@ def _ingest(args: argparse.Namespace) -> int:
     settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
     try:
         with IngestLock(args.db, wait=args.wait):
+            check_free_space(args.db)  # a disk too full stops the run before anything is written
             run = _recorded(args.db, lambda: _run_ingest_flow(args))
     except LockBusy as error:
         raise CommandError(str(error)) from None
@@ -257,11 +258,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _check_database(db: Path) -> None:
-    """Open (and migrate) the database once before the flow, so a full disk or an unwritable folder
-    ends in one line here rather than in the middle of a flow run (a damaged file fails the plan)."""
-    from sendcorpus.warehouse.db import DatabaseBusy, check_free_space, connect
+    """Open (and migrate) the database once before the flow, so an unwritable folder ends in one line
+    here rather than in the middle of a flow run (a damaged file fails the plan, a full disk before it)."""
+    from sendcorpus.warehouse.db import DatabaseBusy, connect
 
-    check_free_space(db)
     with suppress(DatabaseBusy):  # a reader holds it: the flow's own open waits for readers
         connect(db).close()
 
