@@ -408,12 +408,18 @@ def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
     from sendcorpus.warehouse.db import explain
-    from sendcorpus.warehouse.sandbox import SqlRefused, check_read_only, limit_resources, uses_search
+    from sendcorpus.warehouse.sandbox import (
+        SqlRefused,
+        check_read_only,
+        limit_resources,
+        restore_address_space,
+        uses_search,
+    )
 
     con = _read_only(args, allow_files=True, search=uses_search(args.query))
     try:
         check_read_only(con, args.query)
-        limit_resources(con, args.memory_limit, allow_files=args.allow_files)
+        address_space = limit_resources(con, args.memory_limit, allow_files=args.allow_files)
     except SqlRefused as error:
         con.close()
         raise CommandError(str(error)) from None
@@ -439,6 +445,7 @@ def _sql(args: argparse.Namespace) -> int:
     finally:
         stop.cancel()
         con.close()
+        restore_address_space(address_space)
     if as_rows:
         print(text)
     else:

@@ -197,3 +197,13 @@ def test_a_query_that_ignores_interrupts_still_ends_soon_after_the_timeout(seale
     assert time.monotonic() - started < 15
     assert result.returncode == 1
     assert "ran longer than 1 s and was stopped" in result.stderr
+
+
+def test_the_address_space_cap_is_lifted_when_the_query_is_done(sealed_db: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    assert main(["sql", "SELECT 42 AS answer", "--db", str(sealed_db), "--memory-limit", "1"]) == 0
+    assert "42" in capsys.readouterr().out
+    # `main` called in-process (by a test, or a program embedding sendcorpus) leaves its process as it was
+    assert resource.getrlimit(resource.RLIMIT_AS) == before

@@ -60,9 +60,13 @@ def _check(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> None:
         )
 
 
-def limit_resources(con: duckdb.DuckDBPyConnection, memory_gb: float, allow_files: bool) -> None:
+def limit_resources(
+    con: duckdb.DuckDBPyConnection, memory_gb: float, allow_files: bool
+) -> tuple[int, int]:
     """Bound memory (DuckDB's limit, and the process's address space for what DuckDB does not count,
-    such as one huge string from repeat()), keep spills off the disk, then lock the settings."""
+    such as one huge string from repeat()), keep spills off the disk, then lock the settings. Returns
+    the address-space limit before, for `restore_address_space` (only the soft limit is lowered, so
+    the process may raise it back)."""
     con.execute(f"SET memory_limit = '{memory_gb:g}GB'")
     con.execute("SET temp_directory = ''")  # no spill files beside the database
     if not allow_files:
@@ -74,3 +78,10 @@ def limit_resources(con: duckdb.DuckDBPyConnection, memory_gb: float, allow_file
         cap = min(cap, hard)
     if soft == resource.RLIM_INFINITY or soft > cap:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    return soft, hard
+
+
+def restore_address_space(before: tuple[int, int]) -> None:
+    """Lift the cap once the query is done: whatever runs next in the process (the output's Polars
+    frame, or the next command when `main` is called in-process) is not bound by it."""
+    resource.setrlimit(resource.RLIMIT_AS, before)
