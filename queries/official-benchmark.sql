@@ -12,12 +12,10 @@ WITH area AS (
     FROM corpus.local_authorities AS la
     WHERE la.la_code = $la_code
 ),
-t_la AS (
-    SELECT year, la_code, region_code, pct_within_20_weeks AS value,
-           rank() OVER (PARTITION BY year ORDER BY pct_within_20_weeks DESC) AS england_rank,
-           count(pct_within_20_weeks) OVER (PARTITION BY year) AS ranked_of
-    FROM ehcp_timeliness
-    WHERE level = 'Local authority' AND la_code IS NOT NULL AND pct_within_20_weeks IS NOT NULL
+t_la AS (  -- ranked when the figures were loaded (migration 012)
+    SELECT year, la_code, region_code, pct_within_20_weeks AS value, england_rank, ranked_of
+    FROM corpus.ehcp_timeliness_figures
+    WHERE england_rank IS NOT NULL
 ),
 t_years AS (
     SELECT year, string_agg(kind, ', ' ORDER BY kind) AS period_basis
@@ -67,17 +65,14 @@ timeliness AS (
         SELECT t.year, median(t.value) AS median, min(t.value) AS low, max(t.value) AS high,
                count(t.value) AS with_data
         FROM t_la AS t, area
-        WHERE list_contains(area.stat_neighbours, t.la_code)
+        WHERE list_contains(area.stat_neighbours, t.la_code) AND t.year IN (SELECT year FROM t_years)
         GROUP BY t.year
     ) AS n ON n.year = y.year
 ),
-x_la AS (
-    SELECT *,
-           rank() OVER (PARTITION BY metric, time_period, phase, sen_status ORDER BY rate) AS england_rank,
-           count(rate) OVER (PARTITION BY metric, time_period, phase, sen_status) AS ranked_of
-    FROM exclusion_rates_by_year
-    WHERE la_code IS NOT NULL AND rate IS NOT NULL
-      AND phase IN ('State-funded secondary', 'Total')
+x_la AS (  -- ranked when the figures were loaded (migration 012)
+    SELECT *
+    FROM corpus.exclusion_rates_by_year_figures
+    WHERE england_rank IS NOT NULL AND phase IN ('State-funded secondary', 'Total')
 ),
 x_years AS (
     SELECT time_period, string_agg(kind, ', ' ORDER BY kind) AS period_basis
@@ -85,7 +80,7 @@ x_years AS (
         SELECT 'inspection year' AS kind, corpus.academic_year(inspected) AS time_period
         FROM area WHERE inspected IS NOT NULL
         UNION ALL
-        SELECT 'latest published', max(time_period) FROM exclusion_rates
+        SELECT 'latest published', max(time_period) FROM corpus.exclusions_by_sen
     )
     WHERE time_period IS NOT NULL
     GROUP BY time_period
@@ -143,6 +138,7 @@ exclusions AS (
             count(t.rate) AS england_n,
             median(t.ratio_to_no_sen) AS england_median_ratio
         FROM x_la AS t, area
+        WHERE t.time_period IN (SELECT time_period FROM x_years)
         GROUP BY ALL
     ) AS g
         ON g.metric = f.metric AND g.phase = f.phase AND g.sen_status = f.sen_status
