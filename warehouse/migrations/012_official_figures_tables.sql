@@ -1,9 +1,10 @@
 -- Official figures kept as tables (issue 11). `ehcp_timeliness` and `exclusion_rates_by_year` depend only on
 -- the official figures and the local authorities, which change only when they are loaded, yet as views they
--- cost 10-40 ms every time a query reads them. Their SQL now lives in the corpus.*_computed views below;
--- warehouse/official_stats.refresh_official_figures copies it into corpus.*_figures in the same transaction
--- as every load of figures or authorities, when corpus.official_figures_fingerprint says an input changed.
--- The public views keep their names, columns and rows.
+-- cost 10-40 ms every time a query reads them. Their SQL now lives in the corpus.*_computed views below
+-- (corpus.*_ranked adds each authority's rank in England); warehouse/official_stats.refresh_derived_figures
+-- copies those into corpus.*_figures in the same transaction as every load of figures or authorities, when
+-- corpus.official_figures_fingerprint says an input changed. The public views keep their names, columns and
+-- rows.
 
 -- As migration 006's view; the joins' "Local authority rows only" conditions moved into the join keys
 -- (a NULL key matches nothing, as the false condition did) so DuckDB can hash-join them.
@@ -49,13 +50,14 @@ FROM main.exclusion_rates
 WHERE metric IN ('perm_excl_rate', 'susp_rate')
 GROUP BY ALL;
 
--- What the tables were computed from: every row of every input, hashed (≈ 15 ms for the 52,000 rows).
+-- What the tables were computed from: every row of every input, hashed (≈ 15 ms for the 52,000 rows);
+-- a sum, so the order rows were loaded in does not count.
 CREATE VIEW corpus.official_figures_fingerprint AS
 SELECT concat_ws(':',
-    (SELECT sum(hash(t)::HUGEINT) FROM corpus.ehcp_timeliness_published AS t),
-    (SELECT sum(hash(e)::HUGEINT) FROM corpus.exclusions_by_sen AS e),
-    (SELECT sum(hash(la)::HUGEINT) FROM corpus.local_authorities AS la),
-    (SELECT sum(hash(c)::HUGEINT) FROM corpus.ons_code_changes AS c),
+    (SELECT coalesce(sum(hash(t)::HUGEINT), 0) FROM corpus.ehcp_timeliness_published AS t),
+    (SELECT coalesce(sum(hash(e)::HUGEINT), 0) FROM corpus.exclusions_by_sen AS e),
+    (SELECT coalesce(sum(hash(la)::HUGEINT), 0) FROM corpus.local_authorities AS la),
+    (SELECT coalesce(sum(hash(c)::HUGEINT), 0) FROM corpus.ons_code_changes AS c),
     (SELECT count(*) FROM corpus.ehcp_timeliness_published),
     (SELECT count(*) FROM corpus.exclusions_by_sen),
     (SELECT count(*) FROM corpus.local_authorities)) AS fingerprint;
@@ -89,7 +91,8 @@ FROM rows;
 CREATE TABLE corpus.ehcp_timeliness_figures AS SELECT * FROM corpus.ehcp_timeliness_ranked;
 CREATE TABLE corpus.exclusion_rates_by_year_figures AS SELECT * FROM corpus.exclusion_rates_by_year_ranked;
 CREATE TABLE corpus.official_figures_built (fingerprint VARCHAR NOT NULL, built_at TIMESTAMP NOT NULL);
-INSERT INTO corpus.official_figures_built SELECT fingerprint, now()::TIMESTAMP FROM corpus.official_figures_fingerprint;
+INSERT INTO corpus.official_figures_built
+SELECT fingerprint, now()::TIMESTAMP FROM corpus.official_figures_fingerprint;
 
 CREATE OR REPLACE VIEW ehcp_timeliness AS
 SELECT * EXCLUDE (england_rank, ranked_of) FROM corpus.ehcp_timeliness_figures;
