@@ -31,22 +31,18 @@ criticism AS (
     WHERE t.section IN ('weakness', 'recommendation')
     GROUP BY t.report_id, t.theme
 ),
-timeliness AS (
-    SELECT year AS period_key, year::VARCHAR AS period, la_code, pct_within_20_weeks AS value,
-           rank() OVER (PARTITION BY year ORDER BY pct_within_20_weeks DESC) AS england_rank,
-           count(*) OVER (PARTITION BY year) AS ranked_of
-    FROM ehcp_timeliness
-    WHERE level = 'Local authority' AND la_code IS NOT NULL AND pct_within_20_weeks IS NOT NULL
+timeliness AS (  -- ranked when the figures were loaded (migration 012)
+    SELECT year AS period_key, year::VARCHAR AS period, la_code, pct_within_20_weeks AS value, england_rank,
+           ranked_of
+    FROM corpus.ehcp_timeliness_figures
+    WHERE england_rank IS NOT NULL
 ),
 suspensions AS (
     SELECT time_period AS period_key,
            academic_year || CASE WHEN n_terms < 3 THEN ' (' || terms || ')' ELSE '' END AS period,
-           la_code, rate AS value,
-           rank() OVER (PARTITION BY time_period ORDER BY rate) AS england_rank,
-           count(*) OVER (PARTITION BY time_period) AS ranked_of
-    FROM exclusion_rates_by_year
-    WHERE metric = 'susp_rate' AND sen_status = 'EHC plan' AND phase = 'Total'
-      AND la_code IS NOT NULL AND rate IS NOT NULL
+           la_code, rate AS value, england_rank, ranked_of
+    FROM corpus.exclusion_rates_by_year_figures
+    WHERE metric = 'susp_rate' AND sen_status = 'EHC plan' AND phase = 'Total' AND england_rank IS NOT NULL
 ),
 figures AS (
     SELECT 'ehcp_timeliness' AS theme, 'EHC plans issued within 20 weeks (%)' AS figure, * FROM timeliness

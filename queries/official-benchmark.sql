@@ -12,12 +12,10 @@ WITH area AS (
     FROM corpus.local_authorities AS la
     WHERE la.la_code = $la_code
 ),
-t_la AS (
-    SELECT year, la_code, region_code, pct_within_20_weeks AS value,
-           rank() OVER (PARTITION BY year ORDER BY pct_within_20_weeks DESC) AS england_rank,
-           count(pct_within_20_weeks) OVER (PARTITION BY year) AS ranked_of
-    FROM ehcp_timeliness
-    WHERE level = 'Local authority' AND la_code IS NOT NULL AND pct_within_20_weeks IS NOT NULL
+t_la AS (  -- ranked when the figures were loaded (migration 012)
+    SELECT year, la_code, region_code, pct_within_20_weeks AS value, england_rank, ranked_of
+    FROM corpus.ehcp_timeliness_figures
+    WHERE england_rank IS NOT NULL
 ),
 t_years AS (
     SELECT year, string_agg(kind, ', ' ORDER BY kind) AS period_basis
@@ -27,6 +25,19 @@ t_years AS (
         SELECT 'latest published', max(year) FROM ehcp_timeliness
     )
     WHERE year IS NOT NULL
+    GROUP BY year
+),
+t_published AS (  -- per year: England's and the area's region's figures as published, how many ranked
+    SELECT
+        year,
+        any_value(pct_within_20_weeks) FILTER (WHERE level = 'England') AS england_value,
+        any_value(pct_within_20_weeks) FILTER (
+            WHERE level = 'Region'
+              AND region_code = (SELECT any_value(region_code) FROM t_la WHERE la_code = $la_code)
+        ) AS region_value,
+        max(ranked_of) AS ranked_of
+    FROM corpus.ehcp_timeliness_figures
+    WHERE year IN (SELECT year FROM t_years)
     GROUP BY year
 ),
 timeliness AS (
@@ -40,44 +51,37 @@ timeliness AS (
         own.value AS area_value,
         NULL::DOUBLE AS area_no_sen_value,
         NULL::DOUBLE AS area_ratio_to_no_sen,
-        (SELECT pct_within_20_weeks FROM ehcp_timeliness AS r
-         WHERE r.level = 'Region' AND r.year = y.year
-           AND r.region_code = (SELECT any_value(region_code) FROM t_la WHERE la_code = $la_code)
-        ) AS region_value,
+        p.region_value,
         'as published' AS region_basis,
         n.median AS neighbours_median,
         n.low AS neighbours_min,
         n.high AS neighbours_max,
         n.with_data AS neighbours_with_data,
         NULL::DOUBLE AS neighbours_median_ratio,
-        (SELECT pct_within_20_weeks FROM ehcp_timeliness AS e WHERE e.level = 'England' AND e.year = y.year)
-            AS england_value,
+        p.england_value,
         'as published' AS england_basis,
         NULL::DOUBLE AS england_median_ratio,
         own.england_rank,
-        (SELECT max(ranked_of) FROM t_la WHERE t_la.year = y.year) AS ranked_of,
+        p.ranked_of,
         CASE WHEN NOT EXISTS (SELECT 1 FROM ehcp_timeliness) THEN 'figures not loaded'
-             WHEN NOT EXISTS (SELECT 1 FROM ehcp_timeliness AS p WHERE p.year = y.year)
-             THEN 'not published yet'
+             WHEN p.year IS NULL THEN 'not published yet'
              WHEN own.value IS NULL THEN 'suppressed or not reported' END AS note,
         1 AS measure_order
     FROM t_years AS y
+    LEFT JOIN t_published AS p ON p.year = y.year
     LEFT JOIN t_la AS own ON own.year = y.year AND own.la_code = $la_code
     LEFT JOIN (
         SELECT t.year, median(t.value) AS median, min(t.value) AS low, max(t.value) AS high,
                count(t.value) AS with_data
         FROM t_la AS t, area
-        WHERE list_contains(area.stat_neighbours, t.la_code)
+        WHERE list_contains(area.stat_neighbours, t.la_code) AND t.year IN (SELECT year FROM t_years)
         GROUP BY t.year
     ) AS n ON n.year = y.year
 ),
-x_la AS (
-    SELECT *,
-           rank() OVER (PARTITION BY metric, time_period, phase, sen_status ORDER BY rate) AS england_rank,
-           count(rate) OVER (PARTITION BY metric, time_period, phase, sen_status) AS ranked_of
-    FROM exclusion_rates_by_year
-    WHERE la_code IS NOT NULL AND rate IS NOT NULL
-      AND phase IN ('State-funded secondary', 'Total')
+x_la AS (  -- ranked when the figures were loaded (migration 012)
+    SELECT *
+    FROM corpus.exclusion_rates_by_year_figures
+    WHERE england_rank IS NOT NULL AND phase IN ('State-funded secondary', 'Total')
 ),
 x_years AS (
     SELECT time_period, string_agg(kind, ', ' ORDER BY kind) AS period_basis
@@ -85,13 +89,19 @@ x_years AS (
         SELECT 'inspection year' AS kind, corpus.academic_year(inspected) AS time_period
         FROM area WHERE inspected IS NOT NULL
         UNION ALL
-        SELECT 'latest published', max(time_period) FROM exclusion_rates
+        SELECT 'latest published', max(time_period) FROM corpus.exclusions_by_sen
     )
     WHERE time_period IS NOT NULL
     GROUP BY time_period
 ),
 x_figures AS (
     SELECT DISTINCT metric, metric_label, phase, sen_status FROM x_la
+),
+x_part_years AS (  -- which terms a year holds when it holds fewer than three
+    SELECT time_period, any_value(terms) AS terms
+    FROM x_la
+    WHERE n_terms < 3 AND time_period IN (SELECT time_period FROM x_years)
+    GROUP BY time_period
 ),
 exclusions AS (
     SELECT
@@ -100,9 +110,7 @@ exclusions AS (
         f.sen_status AS pupils,
         CASE f.phase WHEN 'Total' THEN 'all phases' ELSE 'secondary' END AS phase,
         substr(y.time_period::VARCHAR, 1, 4) || '/' || substr(y.time_period::VARCHAR, 5, 2)
-            || coalesce(' (' || (SELECT any_value(terms) FROM x_la AS t
-                                 WHERE t.time_period = y.time_period AND t.n_terms < 3) || ')', '')
-            AS period,
+            || coalesce(' (' || part.terms || ')', '') AS period,
         y.period_basis,
         own.rate AS area_value,
         own.no_sen_rate AS area_no_sen_value,
@@ -124,6 +132,7 @@ exclusions AS (
         CASE f.metric WHEN 'perm_excl_rate' THEN 2 ELSE 3 END AS measure_order
     FROM x_figures AS f
     CROSS JOIN x_years AS y
+    LEFT JOIN x_part_years AS part ON part.time_period = y.time_period
     LEFT JOIN x_la AS own
         ON own.la_code = $la_code AND own.metric = f.metric AND own.phase = f.phase
        AND own.sen_status = f.sen_status AND own.time_period = y.time_period
@@ -143,6 +152,7 @@ exclusions AS (
             count(t.rate) AS england_n,
             median(t.ratio_to_no_sen) AS england_median_ratio
         FROM x_la AS t, area
+        WHERE t.time_period IN (SELECT time_period FROM x_years)
         GROUP BY ALL
     ) AS g
         ON g.metric = f.metric AND g.phase = f.phase AND g.sen_status = f.sen_status

@@ -26,6 +26,14 @@ SEEDS = resources.files("sendcorpus.seeds")
 SUPPRESSED = {"x", "c", "z", "u", "low", ":", "..", ""}
 
 
+# The tables migration 012 keeps of the figures derived from the official statistics and the local
+# authorities, each filled from the view that computes it (the public views read the tables).
+DERIVED_TABLES = {
+    "corpus.ehcp_timeliness_figures": "corpus.ehcp_timeliness_ranked",
+    "corpus.exclusion_rates_by_year_figures": "corpus.exclusion_rates_by_year_ranked",
+}
+
+
 class OfficialStatsError(Exception):
     """A file that cannot be loaded as the dataset it claims to be; the message is one line."""
 
@@ -153,6 +161,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
             "INSERT INTO corpus.official_sources VALUES (?, ?, ?, ?, ?, ?)",
             [dataset.name, str(path), release, table.height, sha256_of(path), datetime.now()],
         )
+        refresh_derived_figures(con)
     return Loaded(dataset.name, str(path), release, table.height)
 
 
@@ -178,6 +187,28 @@ def load_inspection_outcomes(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("DELETE FROM corpus.official_inspection_outcomes")
         insert_frame(con, "corpus.official_inspection_outcomes", frame)
     return frame.height
+
+
+def refresh_derived_figures(con: duckdb.DuckDBPyConnection) -> bool:
+    """Recompute the derived tables if an input (figures, authorities, retired ONS codes) changed since
+    they were built; returns whether it did. Call it inside the transaction that changed the inputs, so
+    no reader ever sees new inputs beside old derived rows. Checking costs ≈ 20 ms, rebuilding 0.1–0.18 s."""
+    row = con.execute(
+        """
+        SELECT inputs.fingerprint, built.fingerprint
+        FROM corpus.official_figures_fingerprint AS inputs
+        LEFT JOIN corpus.official_figures_built AS built ON true
+        """
+    ).fetchone()
+    current, built = row if row else (None, None)
+    if current == built:
+        return False
+    for table, computed in DERIVED_TABLES.items():
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {computed}")
+    con.execute("DELETE FROM corpus.official_figures_built")
+    con.execute("INSERT INTO corpus.official_figures_built VALUES (?, now()::TIMESTAMP)", [current])
+    return True
 
 
 def loaded_sources(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from importlib import resources
 
 import duckdb
@@ -18,6 +19,7 @@ import yaml
 
 from sendcorpus.warehouse.db import insert_frame, load_fts, release_memory, transaction
 from sendcorpus.warehouse.load import set_state
+from sendcorpus.warehouse.official_stats import refresh_derived_figures
 
 SEEDS = resources.files("sendcorpus.seeds")
 THEMES = resources.files("sendcorpus.extract") / "patterns" / "themes.yaml"
@@ -72,7 +74,8 @@ def load_local_authorities(con: duckdb.DuckDBPyConnection) -> int:
         .unique(["alias_key", "la_code"])
         .select("alias_key", "la_code")
     )
-    _replace(con, {"local_authorities": authorities, "la_aliases": aliases})
+    # the official figures' derived tables join the authorities: rebuilt in the same transaction
+    _replace(con, {"local_authorities": authorities, "la_aliases": aliases}, then=refresh_derived_figures)
     return authorities.height
 
 
@@ -191,8 +194,14 @@ def _close_matches(wanted: str, spellings: dict[str, str]) -> list[str]:
     return names[:3]
 
 
-def _replace(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    frames: dict[str, pl.DataFrame],
+    then: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+) -> None:
     with transaction(con):
         for table, frame in frames.items():
             con.execute(f"DELETE FROM corpus.{table}")
             insert_frame(con, f"corpus.{table}", frame)
+        if then is not None:
+            then(con)
