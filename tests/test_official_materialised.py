@@ -204,3 +204,52 @@ def test_a_database_migrated_from_011_gives_the_same_rows(copy_db: Path) -> None
         assert claims_now.height == 14 and claims_now.equals(claims_before)
     finally:
         con.close()
+
+
+def test_read_commands_on_an_older_database_say_how_to_bring_it_up_to_date(copy_db: Path) -> None:
+    con = duckdb.connect(str(copy_db))
+    try:
+        downgrade_to_011(con)
+    finally:
+        con.close()
+    command = [sys.executable, "-m", "sendcorpus.cli"]
+    query = subprocess.run(
+        [*command, "query", "official-benchmark", "--la", "Hackney", "--db", str(copy_db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert query.returncode == 1
+    assert query.stderr.strip().splitlines() == [
+        f"sendcorpus: the database {copy_db} was written by an older sendcorpus (it lacks schema migration "
+        f"012): run `sendcorpus ingest --db {copy_db}` once to bring it up to date (nothing in it is lost), "
+        "then try again"
+    ]
+    ingest = subprocess.run(  # what the message says to do, with nothing to ingest
+        [*command, "ingest", "--no-registry", "--db", str(copy_db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    query = subprocess.run(
+        [*command, "sql", "SELECT count(*) FROM ehcp_timeliness", "--format", "csv", "--db", str(copy_db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert query.returncode == 0, query.stderr
+    assert int(query.stdout.splitlines()[1]) > 0
+
+
+def test_a_duckdb_file_of_another_program_is_named_as_such(tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).execute("CREATE TABLE t AS SELECT 1 AS a").close()
+    result = subprocess.run(
+        [sys.executable, "-m", "sendcorpus.cli", "sql", "SELECT 1", "--db", str(other)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "is not a sendcorpus corpus" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -259,6 +259,25 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return version
 
 
+def check_schema_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A read-only connection cannot migrate: a file from an older sendcorpus (or another program) is
+    named as such, instead of failing later on a table or column the older schema lacks."""
+    missing = sorted({version for version, _, _ in migrations()} - applied_migrations(con))
+    if missing:
+        what = (
+            "is not a sendcorpus corpus"
+            if len(missing) == len(migrations())
+            else (
+                f"was written by an older sendcorpus (it lacks schema migration "
+                f"{', '.join(f'{version:03d}' for version in missing)})"
+            )
+        )
+        raise DatabaseUnusable(
+            f"the database {path} {what}: run `sendcorpus ingest --db {path}` once to bring it up to "
+            "date (nothing in it is lost), then try again"
+        )
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply every migration the database has not had, in order, each in its own transaction (by
     number, not only those above the newest applied, so a migration numbered below one already applied
