@@ -18,7 +18,6 @@ import duckdb
 import polars as pl
 
 from sendcorpus import settings
-from sendcorpus.flows.sources import sha256_of
 from sendcorpus.warehouse.db import insert_frame, query_frame, transaction
 
 SEEDS = resources.files("sendcorpus.seeds")
@@ -159,7 +158,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
         con.execute("DELETE FROM corpus.official_sources WHERE dataset = ?", [dataset.name])
         con.execute(
             "INSERT INTO corpus.official_sources VALUES (?, ?, ?, ?, ?, ?)",
-            [dataset.name, str(path), release, table.height, sha256_of(path), datetime.now()],
+            [dataset.name, str(path), release, table.height, _sha256(path), datetime.now()],
         )
         refresh_derived_figures(con)
     return Loaded(dataset.name, str(path), release, table.height)
@@ -262,3 +261,9 @@ def _number(raw: pl.DataFrame, path: Path, column: str, dtype: pl.DataType) -> p
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _sha256(path: Path) -> str:
+    from sendcorpus.flows.sources import sha256_of  # only when loading: read commands import this module
+
+    return sha256_of(path)

@@ -15,7 +15,6 @@ from importlib import resources
 
 import duckdb
 import polars as pl
-import yaml
 
 from sendcorpus.warehouse.db import insert_frame, load_fts, release_memory, transaction
 from sendcorpus.warehouse.load import set_state
@@ -81,6 +80,8 @@ def load_local_authorities(con: duckdb.DuckDBPyConnection) -> int:
 
 def load_themes(con: duckdb.DuckDBPyConnection) -> int:
     """Replace `corpus.themes` from the packaged taxonomy (extract/patterns/themes.yaml)."""
+    import yaml  # only when loading: read commands import this module
+
     taxonomy = yaml.safe_load(THEMES.read_text(encoding="utf-8"))
     themes = pl.DataFrame(
         [
