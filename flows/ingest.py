@@ -29,8 +29,7 @@ from sendcorpus.flows.version import pipeline_version
 from sendcorpus.seeds.build_registry import REGISTRY
 from sendcorpus.warehouse.db import DatabaseBusy, connect
 from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk, set_state
-from sendcorpus.warehouse.official_stats import load_defaults as load_official_statistics
-from sendcorpus.warehouse.reference import build_search_index, load_local_authorities, load_themes
+from sendcorpus.warehouse.reference import build_search_index, refresh_reference
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest", "warm_up"]
 
@@ -93,15 +92,13 @@ def load(
 ) -> tuple[int, list[Rejection]]:
     """One transaction for the chunk; returns how many reports loaded and every rejection of the chunk
     (`rejections` from planning, bad inputs, load failures). The first load also refreshes the
-    reference tables, so even a run stopped after one chunk leaves a usable corpus."""
+    reference tables if they are stale, so even a run stopped after one chunk leaves a usable corpus."""
     records = [result for result in results if isinstance(result, ReportRecord)]
     rejected = [*rejections, *(result for result in results if isinstance(result, Rejection))]
     con = _writer(db)
     try:
         if first:
-            load_local_authorities(con)
-            load_official_statistics(con)
-            load_themes(con)
+            refresh_reference(con)  # usually done already, while Prefect's server started
         failed = load_chunk(con, records, rejected, replace_ids)
     finally:
         con.close()

@@ -259,11 +259,17 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _check_database(db: Path) -> None:
     """Open (and migrate) the database once before the flow, so an unwritable folder ends in one line
-    here rather than in the middle of a flow run (a damaged file fails the plan, a full disk before it)."""
+    here rather than in the middle of a flow run (a damaged file fails the plan, a full disk before it).
+    Stale reference tables are reloaded here too: this runs while Prefect's server starts."""
     from sendcorpus.warehouse.db import DatabaseBusy, connect
+    from sendcorpus.warehouse.reference import refresh_reference
 
     with suppress(DatabaseBusy):  # a reader holds it: the flow's own open waits for readers
-        connect(db).close()
+        con = connect(db)
+        try:
+            refresh_reference(con)
+        finally:
+            con.close()
 
 
 def _quiet_prefect_failures() -> None:

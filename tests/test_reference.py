@@ -16,6 +16,7 @@ from sendcorpus.warehouse.reference import (
     load_local_authorities,
     load_themes,
     name_key,
+    refresh_reference,
     resolve_la,
     seed_local_authorities,
 )
@@ -285,3 +286,26 @@ def test_wilson_interval_matches_the_formula(stats: duckdb.DuckDBPyConnection) -
         ).fetchone()
         assert got == pytest.approx(wilson(k, n))
     assert stats.execute("SELECT corpus.wilson_low(0, 0)").fetchone() == (None,)
+
+
+def test_reference_tables_are_reloaded_only_when_what_they_come_from_changed(tmp_path: Path) -> None:
+    con = connect(tmp_path / "fresh.duckdb")
+    try:
+        assert refresh_reference(con)  # a new database: everything is loaded
+        counts = (
+            "SELECT (SELECT count(*) FROM corpus.local_authorities), (SELECT count(*) FROM corpus.themes), "
+        )
+        counts += "(SELECT count(*) FROM corpus.official_sources)"
+        loaded = con.execute(counts).fetchone()
+        assert loaded is not None and loaded[0] == 156 and loaded[1] == 20 and loaded[2] >= 1
+        assert not refresh_reference(con)  # the same files: nothing to do
+        # a release replaced by hand (`reference --load`) or dropped changes what the figures come from
+        first = "(SELECT min(dataset) FROM corpus.official_sources)"
+        con.execute(f"DELETE FROM corpus.official_sources WHERE dataset = {first}")
+        assert refresh_reference(con)
+        assert con.execute(counts).fetchone() == loaded
+        # a refresh cut short before its fingerprint was stored is done again
+        con.execute("UPDATE corpus.ingest_state SET value = '' WHERE key = 'reference'")
+        assert refresh_reference(con) and not refresh_reference(con)
+    finally:
+        con.close()

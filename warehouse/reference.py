@@ -8,6 +8,7 @@ computed in SQL; tests/test_reference.py holds them to that.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -92,6 +93,41 @@ def load_themes(con: duckdb.DuckDBPyConnection) -> int:
     )
     _replace(con, {"themes": themes})
     return themes.height
+
+
+def refresh_reference(con: duckdb.DuckDBPyConnection) -> bool:
+    """Load the local authorities, the taxonomy and the default official figures, unless they were last
+    loaded from exactly these files; True when it loaded them. The fingerprint is stored last, so a load
+    cut short is done again by the next ingest."""
+    from sendcorpus.warehouse.official_stats import load_defaults
+
+    row = con.execute("SELECT value FROM corpus.ingest_state WHERE key = 'reference'").fetchone()
+    if row is not None and row[0] == reference_fingerprint(con):
+        return False
+    load_local_authorities(con)
+    load_defaults(con)
+    load_themes(con)
+    set_state(con, "reference", reference_fingerprint(con))  # of what is loaded now
+    return True
+
+
+def reference_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """The packaged seeds' bytes, each default official file's size and mtime, what official figures the
+    database holds (a release loaded by hand) and the schema's migrations."""
+    from sendcorpus.warehouse.db import applied_migrations
+    from sendcorpus.warehouse.official_stats import DATASETS, default_folder
+
+    digest = hashlib.sha256()
+    for resource in (SEEDS / "local_authorities.csv", SEEDS / "official_inspection_outcomes.csv", THEMES):
+        digest.update(hashlib.sha256(resource.read_bytes()).digest())
+    folder = default_folder()
+    for dataset in DATASETS:
+        path = folder / dataset.default_file
+        stat = path.stat() if path.is_file() else None
+        digest.update(repr((str(path), stat and (stat.st_size, stat.st_mtime_ns))).encode())
+    loaded = con.execute("SELECT dataset, release, file, rows FROM corpus.official_sources ORDER BY ALL")
+    digest.update(repr((loaded.fetchall(), sorted(applied_migrations(con)))).encode())
+    return digest.hexdigest()
 
 
 def build_search_index(con: duckdb.DuckDBPyConnection) -> int:

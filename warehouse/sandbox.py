@@ -60,9 +60,7 @@ def _check(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> None:
         )
 
 
-def limit_resources(
-    con: duckdb.DuckDBPyConnection, memory_gb: float, allow_files: bool
-) -> tuple[int, int]:
+def limit_resources(con: duckdb.DuckDBPyConnection, memory_gb: float, allow_files: bool) -> tuple[int, int]:
     """Bound memory (DuckDB's limit, and the process's address space for what DuckDB does not count,
     such as one huge string from repeat()), keep spills off the disk, then lock the settings. Returns
     the address-space limit before, for `restore_address_space` (only the soft limit is lowered, so
