@@ -34,7 +34,9 @@ def _completed_update(db: Path) -> tuple[str, int] | None:
         return None
     try:
         row = con.execute(
-            "SELECT flow_run_id, new FROM runs WHERE kind = 'update' AND status = 'completed' LIMIT 1"
+            # the first: on a busy machine the next run may have completed too (and found nothing new)
+            "SELECT flow_run_id, new FROM runs WHERE kind = 'update' AND status = 'completed' "
+            "ORDER BY started LIMIT 1"
         ).fetchone()
     except duckdb.Error:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import resource
+from pathlib import Path
 
 import duckdb
 
@@ -71,12 +72,24 @@ def limit_resources(con: duckdb.DuckDBPyConnection, memory_gb: float, allow_file
         con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     cap = int((memory_gb + ADDRESS_SPACE_HEADROOM_GB) * (1 << 30))
+    # never below what the process has mapped already (plus the headroom): a process that embeds
+    # sendcorpus may be far larger than the command line, and could then not even start a thread
+    cap = max(cap, _mapped_bytes() + int(ADDRESS_SPACE_HEADROOM_GB * (1 << 30)))
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     if soft == resource.RLIM_INFINITY or soft > cap:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     return soft, hard
+
+
+def _mapped_bytes() -> int:
+    """The process's virtual size now (the first field of /proc/self/statm, in pages)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
 
 
 def restore_address_space(before: tuple[int, int]) -> None:
