@@ -161,7 +161,7 @@ def run_measured(
                         if member.pid not in roles:
                             roles[member.pid] = role_of(member, process.pid, forkservers)
                         role = roles[member.pid]
-                        memory = member.memory_full_info()
+                        memory = _memory_of(member)
                         rss, pss = rss + memory.rss, pss + memory.pss
                         held = by_role.get(role, (0, 0))
                         by_role[role] = (held[0] + memory.rss, held[1] + memory.pss)
@@ -205,6 +205,33 @@ def run_measured(
     return Measured(
         wall, peaks[0], peaks[1], process.returncode, output, "".join(lines), dict(at_peak), role_peaks
     )
+
+
+@dataclass(frozen=True)
+class Memory:
+    rss: int
+    pss: int
+    uss: int
+
+
+def _memory_of(member: psutil.Process) -> Memory:
+    """RSS, PSS and USS from one read of /proc/PID/smaps_rollup, so the three describe the same moment
+    (psutil reads RSS from another file, and a growing process could show more USS than RSS)."""
+    try:
+        text = Path(f"/proc/{member.pid}/smaps_rollup").read_text()
+    except FileNotFoundError:
+        raise psutil.NoSuchProcess(member.pid) from None
+    except PermissionError:
+        raise psutil.AccessDenied(member.pid) from None
+    fields = {}
+    for line in text.splitlines()[1:]:
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            fields[name] = int(value.split()[0]) * 1024
+    private = (
+        fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0) + fields.get("Private_Hugetlb", 0)
+    )
+    return Memory(fields.get("Rss", 0), fields.get("Pss", 0), private)
 
 
 _TRIVIAL_FLOW = """
