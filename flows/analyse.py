@@ -157,8 +157,8 @@ class Gate:
     """At most `limit` analyses at once until opened. Prefect's server start (one core for ≈ 8 s) is
     what the whole run waits for, so while it starts the prestarted analyses leave it a core."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit: int | None = limit
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
         self.running = 0
         self.peak = 0
         self._changed = threading.Condition()
@@ -180,8 +180,7 @@ class Gate:
             self._changed.notify_all()
 
 
-_gate = Gate(0)
-_gate.open()
+_gate = Gate(None)  # open until `prestart` shuts one
 
 
 def prestart(workers: int, first: Sequence[InputFile] = ()) -> None:
