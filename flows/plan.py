@@ -59,7 +59,7 @@ def list_inputs(sources: list[Path], registry: Path | None, mirror: Path | None)
 def read_corpus_state(db: Path) -> CorpusState:
     if not db.exists():
         return EMPTY_STATE
-    con = connect(db, read_only=True, wait_seconds=READ_WAIT_SECONDS)
+    con = connect(db, read_only=True, wait_seconds=READ_WAIT_SECONDS, require_current=False)
     try:
         return read_state(con)
     finally:

@@ -381,20 +381,14 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
 
 
 def _read_only(args: argparse.Namespace, allow_files: bool = False, search: bool = True):  # type: ignore[no-untyped-def]
-    from sendcorpus.warehouse.db import DatabaseBusy, DatabaseUnusable, check_schema_current, connect
+    from sendcorpus.warehouse.db import DatabaseBusy, DatabaseUnusable, connect
 
     try:
-        con = connect(
+        return connect(
             args.db, read_only=True, wait_seconds=READ_WAIT_SECONDS, allow_files=allow_files, search=search
         )
     except (FileNotFoundError, DatabaseBusy, DatabaseUnusable, ValueError) as error:
         raise CommandError(str(error)) from None
-    try:
-        check_schema_current(con, args.db)
-    except DatabaseUnusable as error:
-        con.close()
-        raise CommandError(str(error)) from None
-    return con
 
 
 def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  # type: ignore[no-untyped-def]

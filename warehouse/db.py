@@ -75,12 +75,15 @@ def connect(
     wait_seconds: float = 0.0,
     allow_files: bool = True,
     search: bool = True,
+    require_current: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database; a writable connection is migrated to the current schema first.
 
     DuckDB lets one process write a file at a time; `wait_seconds` retries while another holds it.
     A read-only connection with `allow_files=False` cannot read or write other files on the machine;
     with `search=False` it does not load full-text search (≈ 70 ms), for SQL that does not use it.
+    A read-only connection cannot migrate, so it refuses an older schema (`check_schema_current`) unless
+    `require_current=False` (the ingest's plan reads older files, which its flow then migrates).
     """
     check_name(path)
     if read_only and not path.exists():
@@ -105,6 +108,8 @@ def connect(
             con.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
             migrate(con)
         else:
+            if require_current:
+                check_schema_current(con, path)
             if search:
                 load_fts(con)
             if not allow_files:
@@ -112,6 +117,9 @@ def connect(
     except duckdb.Error as error:
         con.close()
         raise _unusable(error, path, read_only) from None
+    except DatabaseUnusable:
+        con.close()
+        raise
     return con
 
 
