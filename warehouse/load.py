@@ -161,6 +161,11 @@ def _index_complete(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and all(row))
 
 
+def get_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM corpus.ingest_state WHERE key = ?", [key]).fetchone()
+    return str(row[0]) if row else None
+
+
 def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute(
         "UPDATE corpus.ingest_state SET value = ?, updated_at = now()::TIMESTAMP WHERE key = ?", [value, key]

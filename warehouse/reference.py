@@ -17,9 +17,14 @@ from importlib import resources
 import duckdb
 import polars as pl
 
-from sendcorpus.warehouse.db import insert_frame, load_fts, release_memory, transaction
-from sendcorpus.warehouse.load import set_state
-from sendcorpus.warehouse.official_stats import refresh_derived_figures
+from sendcorpus.warehouse.db import applied_migrations, insert_frame, load_fts, release_memory, transaction
+from sendcorpus.warehouse.load import get_state, set_state
+from sendcorpus.warehouse.official_stats import (
+    DATASETS,
+    default_folder,
+    load_defaults,
+    refresh_derived_figures,
+)
 
 SEEDS = resources.files("sendcorpus.seeds")
 THEMES = resources.files("sendcorpus.extract") / "patterns" / "themes.yaml"
@@ -99,10 +104,7 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> bool:
     """Load the local authorities, the taxonomy and the default official figures, unless they were last
     loaded from exactly these files; True when it loaded them. The fingerprint is stored last, so a load
     cut short is done again by the next ingest."""
-    from sendcorpus.warehouse.official_stats import load_defaults
-
-    row = con.execute("SELECT value FROM corpus.ingest_state WHERE key = 'reference'").fetchone()
-    if row is not None and row[0] == reference_fingerprint(con):
+    if get_state(con, "reference") == reference_fingerprint(con):
         return False
     load_local_authorities(con)
     load_defaults(con)
@@ -114,9 +116,6 @@ def refresh_reference(con: duckdb.DuckDBPyConnection) -> bool:
 def reference_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """The packaged seeds' bytes, each default official file's size and mtime, what official figures the
     database holds (a release loaded by hand) and the schema's migrations."""
-    from sendcorpus.warehouse.db import applied_migrations
-    from sendcorpus.warehouse.official_stats import DATASETS, default_folder
-
     digest = hashlib.sha256()
     for resource in (SEEDS / "local_authorities.csv", SEEDS / "official_inspection_outcomes.csv", THEMES):
         digest.update(hashlib.sha256(resource.read_bytes()).digest())
