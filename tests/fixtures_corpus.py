@@ -106,6 +106,19 @@ def build_synthetic_corpus(path: Path) -> Path:
     return path
 
 
+def build_synthetic_corpus_with_official_figures(path: Path) -> Path:
+    """The synthetic corpus with the default official figures from ../shared/reference loaded."""
+    from sendcorpus.warehouse.official_stats import load_defaults
+
+    build_synthetic_corpus(path)
+    con = connect(path)
+    try:
+        load_defaults(con)
+    finally:
+        con.close()
+    return path
+
+
 def _record(
     file: str,
     name: str,

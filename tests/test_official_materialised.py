@@ -26,10 +26,10 @@ from sendcorpus.warehouse.db import (
     schema_version,
     transaction,
 )
-from sendcorpus.warehouse.official_stats import load_defaults, refresh_derived_figures
+from sendcorpus.warehouse.official_stats import refresh_derived_figures
 from sendcorpus.warehouse.reference import load_local_authorities
 
-from fixtures_corpus import build_synthetic_corpus, open_corpus
+from fixtures_corpus import build_synthetic_corpus_with_official_figures, open_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIGRATION_006 = (MIGRATIONS / "006_official_stats.sql").read_text(encoding="utf-8")
@@ -91,11 +91,9 @@ def built_at(con: duckdb.DuckDBPyConnection) -> object:
 
 @pytest.fixture(scope="module")
 def figures_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = build_synthetic_corpus(tmp_path_factory.mktemp("materialised") / "synthetic.duckdb")
-    con = connect(path)
-    load_defaults(con)
-    con.close()
-    return path
+    return build_synthetic_corpus_with_official_figures(
+        tmp_path_factory.mktemp("materialised") / "synthetic.duckdb"
+    )
 
 
 @pytest.fixture()

@@ -20,7 +20,12 @@ from sendcorpus.warehouse.load import load_report
 from sendcorpus.warehouse.official_stats import load_defaults
 from sendcorpus.warehouse.reference import load_local_authorities, seed_local_authorities
 
-from fixtures_corpus import _record, build_synthetic_corpus, open_corpus
+from fixtures_corpus import (
+    _record,
+    build_synthetic_corpus,
+    build_synthetic_corpus_with_official_figures,
+    open_corpus,
+)
 
 REFERENCE = shared_dir() / "reference"
 HACKNEY, HACKNEY_ONS = "204", "E09000012"
@@ -61,11 +66,9 @@ def _exclusions_by_year() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = build_synthetic_corpus(tmp_path_factory.mktemp("official") / "synthetic.duckdb")
-    con = connect(path)
-    load_defaults(con)
-    con.close()
-    return path
+    return build_synthetic_corpus_with_official_figures(
+        tmp_path_factory.mktemp("official") / "synthetic.duckdb"
+    )
 
 
 @pytest.fixture()
