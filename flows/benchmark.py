@@ -217,6 +217,8 @@ class Memory:
 def _memory_of(member: psutil.Process) -> Memory:
     """RSS, PSS and USS from one read of /proc/PID/smaps_rollup, so the three describe the same moment
     (psutil reads RSS from another file, and a growing process could show more USS than RSS)."""
+    import psutil
+
     try:
         text = Path(f"/proc/{member.pid}/smaps_rollup").read_text()
     except FileNotFoundError:

@@ -5,13 +5,16 @@ and the scale benchmark's memory profile per process."""
 from __future__ import annotations
 
 import shutil
+import sys
 from functools import partial
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 from test_ingest_scale import _imported
 
+from sendcorpus.flows.benchmark import _memory_of, run_measured
 from sendcorpus.queries.catalog import run_query
 from sendcorpus.warehouse.db import connect, query_frame
 from sendcorpus.warehouse.load import read_state
@@ -114,9 +117,34 @@ def test_the_scale_benchmark_logs_memory_per_process(tmp_path: Path) -> None:
     log = tmp_path / "memory.csv"
     result = _cli("benchmark", "--scale", "2", "--workers", "2", "--memory-log", str(log), timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]  # the memory sampler's thread lived on
     for role in ("main", "worker (all workers)", "fork server", "prefect server"):
         assert f"    {role} " in result.stdout, result.stdout
     rows = [line.split(",") for line in log.read_text().splitlines()]
     assert {"main", "worker", "fork server", "prefect server"} <= {row[2] for row in rows}
     assert all(len(row) == 6 and int(row[3]) >= int(row[5]) >= 0 for row in rows)
     assert max(int(row[4]) for row in rows if row[2] == "main") > 50 * 2**20
+
+
+def test_the_memory_sampler_outlives_a_child_that_exits_first() -> None:
+    """A short-lived child vanishes between listing the tree and reading its memory: the sampler skips it
+    and goes on sampling (an exception in its thread fails this test, see pyproject's filterwarnings)."""
+    run = run_measured([sys.executable, "-c", SPAWNS_A_SHORT_CHILD])
+    assert run.returncode == 0, run.stderr
+    assert run.peak_rss > 100 * 2**20  # the 128 MiB the parent holds after its child exited were seen
+
+
+def test_reading_the_memory_of_a_finished_process_says_it_is_gone() -> None:
+    child = psutil.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    with pytest.raises(psutil.NoSuchProcess):
+        _memory_of(child)
+
+
+SPAWNS_A_SHORT_CHILD = """
+import subprocess, sys, time
+for _ in range(20):
+    subprocess.run([sys.executable, "-c", "pass"])
+held = bytearray(128 * 2**20)
+time.sleep(1.0)
+"""
