@@ -105,6 +105,9 @@ class Measured:
     # processes at the moment the tree's PSS peaked, and each role's own peak PSS over the run
     at_peak: dict[str, tuple[int, int]] = field(default_factory=dict)
     role_peaks: dict[str, int] = field(default_factory=dict)
+    # user + system seconds of every process of the tree, as last sampled (a process's last 0.2 s before
+    # it exits can be missed): the work done, which other programs on the machine inflate far less than wall
+    cpu: float = 0.0
 
 
 def role_of(member: psutil.Process, root: int, forkservers: set[int]) -> str:
@@ -145,6 +148,7 @@ def run_measured(
         peaks = [0, 0]
         at_peak: dict[str, tuple[int, int]] = {}
         role_peaks: dict[str, int] = {}
+        cpu_seconds: dict[int, float] = {}
         lines: list[str] = []
         running = threading.Event()
         running.set()
@@ -162,6 +166,8 @@ def run_measured(
                             roles[member.pid] = role_of(member, process.pid, forkservers)
                         role = roles[member.pid]
                         memory = _memory_of(member)
+                        times = member.cpu_times()
+                        cpu_seconds[member.pid] = times.user + times.system
                         rss, pss = rss + memory.rss, pss + memory.pss
                         held = by_role.get(role, (0, 0))
                         by_role[role] = (held[0] + memory.rss, held[1] + memory.pss)
@@ -192,6 +198,9 @@ def run_measured(
         process.wait()
         wall = time.perf_counter() - started
         running.clear()
+        with contextlib.suppress(psutil.NoSuchProcess):  # the command's own last seconds: it is a zombie now
+            times = process.cpu_times()
+            cpu_seconds[process.pid] = times.user + times.system
         for member in tree.values():
             with contextlib.suppress(psutil.NoSuchProcess):
                 if member.pid != process.pid and member.is_running():
@@ -203,7 +212,15 @@ def run_measured(
     if log:
         log.close()
     return Measured(
-        wall, peaks[0], peaks[1], process.returncode, output, "".join(lines), dict(at_peak), role_peaks
+        wall,
+        peaks[0],
+        peaks[1],
+        process.returncode,
+        output,
+        "".join(lines),
+        dict(at_peak),
+        role_peaks,
+        sum(cpu_seconds.values()),
     )
 
 
@@ -221,7 +238,7 @@ def _memory_of(member: psutil.Process) -> Memory:
 
     try:
         text = Path(f"/proc/{member.pid}/smaps_rollup").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # which one depends on how far the exit had got
         raise psutil.NoSuchProcess(member.pid) from None
     except PermissionError:
         raise psutil.AccessDenied(member.pid) from None
@@ -365,7 +382,10 @@ def run_scale_benchmark(
         if first.returncode != 0:
             print(f"ingest failed: {first.stderr.strip().splitlines()[-1:]}")
             return 1
-        _print("ingest", f"{first.wall:.2f} s wall, {len(corpus) / first.wall:.1f} reports/s")
+        _print(
+            "ingest",
+            f"{first.wall:.2f} s wall, {len(corpus) / first.wall:.1f} reports/s, {first.cpu:.1f} CPU s",
+        )
         _print("  summary", first.stdout.strip().splitlines()[-1])
         _print("  peak memory, process tree", _memory(first))
         _print_roles(first)
@@ -384,7 +404,7 @@ def run_scale_benchmark(
         _print("  the same, trivial flow's server started as ingest does", f"{fair:.2f}")
         _print("no-change re-run / ingest", f"{again.wall / first.wall:.1%}")
         if kill_at is not None:
-            _killed_run(work, ingest, len(corpus), kill_at, first.wall)
+            _killed_run(work, ingest, len(corpus), kill_at, first)
         if compare_runners:
             _compare_runners(work / "reports", workers)
         _print("load average at end", " ".join(f"{load:.1f}" for load in os.getloadavg()))
@@ -412,7 +432,7 @@ def _compare_runners(folder: Path, workers: int) -> None:
         _print(f"analysis on {label}", f"{seconds} s, {_memory(run)}")
 
 
-def _killed_run(work: Path, ingest: list[str], total: int, kill_at: float, uninterrupted: float) -> None:
+def _killed_run(work: Path, ingest: list[str], total: int, kill_at: float, uninterrupted: Measured) -> None:
     """SIGKILL an ingest once `kill_at` of its reports are committed, run it again, compare the work."""
     db = work / "killed.duckdb"
     args = [str(db) if arg.endswith("bench.duckdb") else arg for arg in ingest]
@@ -427,4 +447,11 @@ def _killed_run(work: Path, ingest: list[str], total: int, kill_at: float, unint
     _print(
         "  re-run summary", rerun.stdout.strip().splitlines()[-1] if rerun.stdout.strip() else rerun.stderr
     )
-    _print("  (killed + re-run) / uninterrupted", f"{(killed.wall + rerun.wall) / uninterrupted:.2f}")
+    _print(
+        "  (killed + re-run) / uninterrupted, wall", f"{(killed.wall + rerun.wall) / uninterrupted.wall:.2f}"
+    )
+    _print(
+        "  the same in CPU seconds of the process trees",
+        f"{killed.cpu:.1f} + {rerun.cpu:.1f} / {uninterrupted.cpu:.1f} = "
+        f"{(killed.cpu + rerun.cpu) / uninterrupted.cpu:.2f}",
+    )

@@ -20,8 +20,16 @@ from sendcorpus.flows.prefect_server import ServerFailed, _free_port, wait_until
 
 __all__ = ["ServerFailed", "TemporaryServer", "start_temporary_server"]
 
-# what Prefect's SubprocessASGIServer sets for its temporary server
-_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+# what Prefect's SubprocessASGIServer sets for its temporary server, and no block registration at start:
+# it imports every installed Prefect collection first (prefect-dask, ≈ 1 s of the start), and no ingest
+# uses blocks
+_SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+    "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+}
 
 
 class TemporaryServer:

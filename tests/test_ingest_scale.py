@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -257,10 +258,14 @@ def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
         "query theme-benchmark",
         '`sendcorpus sql "select 1"`',
         "(ingest - trivial flow) / raw floor",
-        "(killed + re-run) / uninterrupted",
+        "(killed + re-run) / uninterrupted, wall",
+        "  the same in CPU seconds of the process trees",
         "analysis on concurrent.futures",
         "analysis on Prefect ProcessPoolTaskRunner",
     ):
         assert label in out, out
     assert "ingest: 3 new, 0 unchanged, 0 duplicate, 0 rejected" in out
     assert "failed" not in out
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    killed, rerun, whole = map(float, re.search(r"([\d.]+) \+ ([\d.]+) / ([\d.]+) = ", out).groups())
+    assert min(killed, rerun) > 1.0 and whole > 2.0  # seconds of real work were counted, not zero
