@@ -276,7 +276,8 @@ TRIVIAL_FLOW_EARLY_SERVER = _TRIVIAL_FLOW.format(
     server="from sendcorpus.flows.temporary_server import start_temporary_server\n"
     "server = start_temporary_server()\n"
     "import prefect\n"
-    "server.wait_until_healthy(120)\n"
+    "if server is not None:  # None: PREFECT_API_URL names a running server\n"
+    "    server.wait_until_healthy(120)\n"
 )
 
 
@@ -345,6 +346,7 @@ def run_scale_benchmark(
     kill_at: float | None,
     compare_runners: bool = False,
     memory_log: Path | None = None,
+    running_server: bool = False,
 ) -> int:
     from sendcorpus.flows.analyse import default_workers
     from sendcorpus.flows.synthetic import make_corpus
@@ -368,46 +370,70 @@ def run_scale_benchmark(
         floor = _raw_floor(sample) * len(copies) / max(1, len(sample))
         scaled = f" (measured on {len(sample)} copies, scaled)" if len(sample) < len(copies) else ""
         _print("raw pypdfium2 floor (1 process)", f"{floor:.2f} s{scaled}")
-        if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
-            run_measured([sys.executable, "-c", TRIVIAL_FLOW])  # Prefect's first start creates its database
-        trivial = run_measured([sys.executable, "-c", TRIVIAL_FLOW])
-        _print("trivial Prefect flow (3 tasks)", f"{trivial.wall:.2f} s wall, {_memory(trivial)}")
-        early = run_measured([sys.executable, "-c", TRIVIAL_FLOW_EARLY_SERVER])
-        _print("  the same, server started as ingest does", f"{early.wall:.2f} s wall, {_memory(early)}")
-
-        db = work / "bench.duckdb"
-        ingest = _cli("ingest", "--no-registry", "--source", str(work / "reports"), "--db", str(db))
-        ingest += ["--workers", str(workers)]
-        first = run_measured(ingest, memory_log=memory_log, echo=True)
-        if first.returncode != 0:
-            print(f"ingest failed: {first.stderr.strip().splitlines()[-1:]}")
-            return 1
-        _print(
-            "ingest",
-            f"{first.wall:.2f} s wall, {len(corpus) / first.wall:.1f} reports/s, {first.cpu:.1f} CPU s",
-        )
-        _print("  summary", first.stdout.strip().splitlines()[-1])
-        _print("  peak memory, process tree", _memory(first))
-        _print_roles(first)
-        again = run_measured(ingest)
-        _print("no-change re-run", f"{again.wall:.2f} s wall, {_memory(again)}")
-        size = db.stat().st_size + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0)
-        _print("database size", f"{size / 2**20:.1f} MiB")
-        for name, ms in _query_latencies(db).items():
-            _print(f"query {name}", f"{ms:.0f} ms")
-        select_one = _best_wall(_cli("sql", "select 1", "--db", str(db)))
-        _print('`sendcorpus sql "select 1"` (best of 3)', f"{select_one:.2f} s wall")
-        benchmark = _best_wall(_cli("query", "theme-benchmark", "--la", "Hackney", "--db", str(db)))
-        _print("`sendcorpus query theme-benchmark --la Hackney`", f"{benchmark:.2f} s wall")
-        _print("(ingest - trivial flow) / raw floor", f"{(first.wall - trivial.wall) / floor:.2f}")
-        fair = (first.wall - early.wall) / floor
-        _print("  the same, trivial flow's server started as ingest does", f"{fair:.2f}")
-        _print("no-change re-run / ingest", f"{again.wall / first.wall:.1%}")
-        if kill_at is not None:
-            _killed_run(work, ingest, len(corpus), kill_at, first)
+        with contextlib.ExitStack() as stack:
+            _print("Prefect server", _server_for_runs(stack, work, running_server))
+            status = _ingest_runs(work, corpus, floor, workers, kill_at, memory_log)
+        if status:
+            return status
         if compare_runners:
             _compare_runners(work / "reports", workers)
         _print("load average at end", " ".join(f"{load:.1f}" for load in os.getloadavg()))
+    return 0
+
+
+def _server_for_runs(stack: contextlib.ExitStack, work: Path, running_server: bool) -> str:
+    """Which Prefect API the benchmark's runs report to; with `running_server`, one server for all of them,
+    started here as `schedule` starts one (Prefect's fixed cost paid once, as scheduled runs pay it)."""
+    from sendcorpus.flows.prefect_server import prefect_server
+
+    if os.environ.get("PREFECT_API_URL", "").strip():
+        return f"PREFECT_API_URL, for every run ({os.environ['PREFECT_API_URL']})"
+    if not running_server:
+        return "a temporary one per run (no PREFECT_API_URL)"
+    url = stack.enter_context(prefect_server(work / "prefect-server"))
+    return f"one for every run, started here as `schedule` starts one ({url})"
+
+
+def _ingest_runs(
+    work: Path, corpus: list[Path], floor: float, workers: int, kill_at: float | None, memory_log: Path | None
+) -> int:
+    if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
+        run_measured([sys.executable, "-c", TRIVIAL_FLOW])  # Prefect's first start creates its database
+    trivial = run_measured([sys.executable, "-c", TRIVIAL_FLOW])
+    _print("trivial Prefect flow (3 tasks)", f"{trivial.wall:.2f} s wall, {_memory(trivial)}")
+    early = run_measured([sys.executable, "-c", TRIVIAL_FLOW_EARLY_SERVER])
+    _print("  the same, server started as ingest does", f"{early.wall:.2f} s wall, {_memory(early)}")
+
+    db = work / "bench.duckdb"
+    ingest = _cli("ingest", "--no-registry", "--source", str(work / "reports"), "--db", str(db))
+    ingest += ["--workers", str(workers)]
+    first = run_measured(ingest, memory_log=memory_log, echo=True)
+    if first.returncode != 0:
+        print(f"ingest failed: {first.stderr.strip().splitlines()[-1:]}")
+        return 1
+    _print(
+        "ingest",
+        f"{first.wall:.2f} s wall, {len(corpus) / first.wall:.1f} reports/s, {first.cpu:.1f} CPU s",
+    )
+    _print("  summary", first.stdout.strip().splitlines()[-1])
+    _print("  peak memory, process tree", _memory(first))
+    _print_roles(first)
+    again = run_measured(ingest)
+    _print("no-change re-run", f"{again.wall:.2f} s wall, {_memory(again)}")
+    size = db.stat().st_size + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0)
+    _print("database size", f"{size / 2**20:.1f} MiB")
+    for name, ms in _query_latencies(db).items():
+        _print(f"query {name}", f"{ms:.0f} ms")
+    select_one = _best_wall(_cli("sql", "select 1", "--db", str(db)))
+    _print('`sendcorpus sql "select 1"` (best of 3)', f"{select_one:.2f} s wall")
+    benchmark = _best_wall(_cli("query", "theme-benchmark", "--la", "Hackney", "--db", str(db)))
+    _print("`sendcorpus query theme-benchmark --la Hackney`", f"{benchmark:.2f} s wall")
+    _print("(ingest - trivial flow) / raw floor", f"{(first.wall - trivial.wall) / floor:.2f}")
+    fair = (first.wall - early.wall) / floor
+    _print("  the same, trivial flow's server started as ingest does", f"{fair:.2f}")
+    _print("no-change re-run / ingest", f"{again.wall / first.wall:.1%}")
+    if kill_at is not None:
+        _killed_run(work, ingest, len(corpus), kill_at, first)
     return 0
 
 

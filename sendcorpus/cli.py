@@ -197,6 +197,12 @@ def _parser() -> argparse.ArgumentParser:
         "--kill-at", type=_fraction, help="with --scale: also SIGKILL a run at this share done, then re-run"
     )
     benchmark.add_argument(
+        "--one-server",
+        action="store_true",
+        help="with --scale: every run reports to one Prefect server started for the benchmark, as for "
+        "`schedule`, instead of a temporary server per run",
+    )
+    benchmark.add_argument(
         "--compare-runners",
         action="store_true",
         help="with --scale: also time the analysis on concurrent.futures and on Prefect's process pool",
@@ -648,7 +654,13 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     if args.scale:
         return run_scale_benchmark(
-            args.scale, args.reports, args.workers, args.kill_at, args.compare_runners, args.memory_log
+            args.scale,
+            args.reports,
+            args.workers,
+            args.kill_at,
+            args.compare_runners,
+            args.memory_log,
+            running_server=args.one_server,
         )
     return run_benchmark(args.reports, args.db)
 

@@ -241,12 +241,17 @@ def test_workers_and_chunk_size_must_be_positive_whole_numbers(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
-    # five Prefect runs (trivial flow, ingest, kill, re-runs): minutes on a busy machine
+    # six Prefect runs (trivial flows, ingest, kill, re-runs) on one server, as `schedule` runs them; the
+    # temporary server per run is the default, which test_memory_scale's benchmark run takes
     args = ("benchmark", "--scale", "3", "--workers", "2", "--kill-at", "0.5", "--compare-runners")
+    args += ("--one-server",)
     result = _cli(*args, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "reports (synthetic, distinct bytes)          3" in out
+    assert re.search(
+        r"Prefect server +one for every run, started here .*\(http://127\.0\.0\.1:\d+/api\)", out
+    )
     for label in (
         "raw pypdfium2 floor (1 process)",
         "trivial Prefect flow (3 tasks)",

@@ -118,6 +118,7 @@ def test_the_scale_benchmark_logs_memory_per_process(tmp_path: Path) -> None:
     result = _cli("benchmark", "--scale", "2", "--workers", "2", "--memory-log", str(log), timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]  # the memory sampler's thread lived on
+    assert "Prefect server                               a temporary one per run" in result.stdout
     for role in ("main", "worker (all workers)", "fork server", "prefect server"):
         assert f"    {role} " in result.stdout, result.stdout
     rows = [line.split(",") for line in log.read_text().splitlines()]
