@@ -166,8 +166,7 @@ def run_measured(
                             roles[member.pid] = role_of(member, process.pid, forkservers)
                         role = roles[member.pid]
                         memory = _memory_of(member)
-                        times = member.cpu_times()
-                        cpu_seconds[member.pid] = times.user + times.system
+                        cpu_seconds[member.pid] = _cpu_seconds(member)
                         rss, pss = rss + memory.rss, pss + memory.pss
                         held = by_role.get(role, (0, 0))
                         by_role[role] = (held[0] + memory.rss, held[1] + memory.pss)
@@ -199,8 +198,7 @@ def run_measured(
         wall = time.perf_counter() - started
         running.clear()
         with contextlib.suppress(psutil.NoSuchProcess):  # the command's own last seconds: it is a zombie now
-            times = process.cpu_times()
-            cpu_seconds[process.pid] = times.user + times.system
+            cpu_seconds[process.pid] = _cpu_seconds(process)
         for member in tree.values():
             with contextlib.suppress(psutil.NoSuchProcess):
                 if member.pid != process.pid and member.is_running():
@@ -229,6 +227,11 @@ class Memory:
     rss: int
     pss: int
     uss: int
+
+
+def _cpu_seconds(member: psutil.Process) -> float:
+    times = member.cpu_times()
+    return float(times.user + times.system)
 
 
 def _memory_of(member: psutil.Process) -> Memory:
