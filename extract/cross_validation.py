@@ -124,8 +124,9 @@ def cross_validation_command(
     print_evaluation(evaluation, out)
     if result.unseen_by_cues is not None:
         unseen = result.unseen_by_cues
+        reports = "report" if result.unseen_reports == 1 else "reports"
         print(
-            f"\nOn the {result.unseen_reports} gold reports the rule cues were not written from "
+            f"\nOn the {result.unseen_reports} gold {reports} the rule cues were not written from "
             "(extract/patterns/cue_development_reports.txt):\n"
             f"  item level    {_prf(unseen.item_level.overall)}\n"
             f"  report level  {_prf(unseen.report_level.overall)}",

@@ -376,10 +376,10 @@ def run_scale_benchmark(
         with contextlib.ExitStack() as stack:
             _print("Prefect server", _server_for_runs(stack, work, running_server))
             status = _ingest_runs(work, corpus, floor, workers, kill_at, memory_log)
-        if status:
-            return status
-        if compare_runners:
-            _compare_runners(work / "reports", workers)
+            if status:
+                return status
+            if compare_runners:
+                _compare_runners(work / "reports", workers)
         _print("load average at end", " ".join(f"{load:.1f}" for load in os.getloadavg()))
     return 0
 
@@ -400,7 +400,8 @@ def _server_for_runs(stack: contextlib.ExitStack, work: Path, running_server: bo
 def _ingest_runs(
     work: Path, corpus: list[Path], floor: float, workers: int, kill_at: float | None, memory_log: Path | None
 ) -> int:
-    if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
+    own_server = not os.environ.get("PREFECT_API_URL", "").strip()
+    if own_server and not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
         run_measured([sys.executable, "-c", TRIVIAL_FLOW])  # Prefect's first start creates its database
     trivial = run_measured([sys.executable, "-c", TRIVIAL_FLOW])
     _print("trivial Prefect flow (3 tasks)", f"{trivial.wall:.2f} s wall, {_memory(trivial)}")

@@ -83,15 +83,15 @@ def test_every_item_theme_has_a_stance(corpus_db: Path) -> None:
 @pytest.mark.slow
 def test_evaluate_cross_validated_on_the_shared_gold() -> None:
     """The shipped recipe, fitted on two thirds of the reports and scored on the third it never saw:
-    measured item level 0.827, report level 0.915 / 0.913 / 0.932; on the 12 reports the cues were not
-    written from 0.787 / 0.899 (5 folds: README)."""
+    measured item level 0.834, report level 0.914 / 0.914 / 0.940; on surrey, the one report the cues were
+    not written from, 0.824 / 0.847 (5 folds: README)."""
     result = _cli(
-        "evaluate", "--folds", "3", "--gold", str(GOLD), "--min-f1", "0.82", "--min-facts", "1.0", timeout=600
+        "evaluate", "--folds", "3", "--gold", str(GOLD), "--min-f1", "0.83", "--min-facts", "1.0", timeout=600
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "3-fold cross-validation by report (seed 0)" in result.stdout
-    unseen = result.stdout.split("On the 12 gold reports the rule cues were not written from")[1]
-    assert float(unseen.split("item level")[1].split("F1")[1].split()[0]) >= 0.78
+    unseen = result.stdout.split("On the 1 gold report the rule cues were not written from")[1]
+    assert float(unseen.split("item level")[1].split("F1")[1].split()[0]) >= 0.80
 
 
 def _small_gold(root: Path, names: list[str]) -> Path:
@@ -107,6 +107,7 @@ def _small_gold(root: Path, names: list[str]) -> Path:
     return root / "gold"
 
 
+@pytest.mark.slow
 def test_train_writes_a_model_and_evaluate_folds_runs_on_any_gold(tmp_path: Path) -> None:
     gold = _small_gold(tmp_path / "shared", ["bury", "dorset", "essex", "bolton"])
     result = _cli("train", "--gold", str(gold), "--output", str(tmp_path / "model"), timeout=600)

@@ -67,6 +67,7 @@ def test_items_keep_their_page(corpus_db: Path) -> None:
     assert text.startswith("Leaders across the partnership should ensure that the SEND strategy")
 
 
+@pytest.mark.slow
 def test_second_identical_run_changes_nothing(corpus_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     shutil.copy(corpus_db, db)

@@ -70,6 +70,7 @@ def test_read_only_commands_import_neither_prefect_nor_spacy(
     assert not _imported(result.stderr) & {"prefect", "spacy", "pypdfium2"}
 
 
+@pytest.mark.slow
 def test_a_search_index_left_half_built_is_rebuilt_by_the_next_ingest(
     corpus_db: Path, tmp_path: Path
 ) -> None:

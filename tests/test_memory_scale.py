@@ -87,6 +87,7 @@ def test_search_scores_are_match_bm25s_own(corpus_db: Path, text: str) -> None:
         assert found.height == 25
 
 
+@pytest.mark.slow
 def test_an_index_without_postings_is_rebuilt_by_the_next_ingest(corpus_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     shutil.copy(corpus_db, db)

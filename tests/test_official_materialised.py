@@ -212,6 +212,7 @@ def test_a_database_migrated_from_011_gives_the_same_rows(copy_db: Path) -> None
         con.close()
 
 
+@pytest.mark.slow
 def test_read_commands_on_an_older_database_say_how_to_bring_it_up_to_date(copy_db: Path) -> None:
     con = duckdb.connect(str(copy_db))
     try:

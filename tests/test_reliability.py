@@ -28,6 +28,7 @@ GOOD = ["bury.pdf", "rutland.pdf", "haringey.pdf"]
 _cli = partial(run_cli, timeout=240)
 
 
+@pytest.mark.slow
 def test_a_folder_of_good_and_bad_inputs_loads_exactly_the_good_ones(tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
