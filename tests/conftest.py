@@ -63,8 +63,3 @@ def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1 only: no traffic to any other address."""
     return ("127.0.0.1", 0)
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow end-to-end tests first, so the two xdist workers start them early and finish on short
-    tests, instead of one worker ending the run alone on a minute-long test."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
