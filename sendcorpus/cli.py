@@ -10,9 +10,12 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sendcorpus import __version__, settings
+
+if TYPE_CHECKING:
+    import logging
 
 FORMATS = ["table", "csv", "json", "parquet", "xlsx", "md", "html"]
 READ_WAIT_SECONDS = 30.0
@@ -741,6 +744,15 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_a_cancelled_task(record: logging.LogRecord) -> bool:  # a filter of the "asyncio" logger
+    """Prefect's runner exits on SIGTERM from inside its event loop; a control-channel connection open at
+    that moment is cancelled, and asyncio logs that as "Exception in callback" with a traceback. A
+    cancellation at shutdown is not an error."""
+    import asyncio
+
+    return not (record.exc_info and record.exc_info[0] is asyncio.CancelledError)
+
+
 def _serve(args: argparse.Namespace, api_url: str) -> None:
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
@@ -756,6 +768,9 @@ def _serve(args: argparse.Namespace, api_url: str) -> None:
         f"Prefect UI at {api_url.removesuffix('/api')}; Ctrl-C to stop",
         file=sys.stderr,
     )
+    import logging
+
+    logging.getLogger("asyncio").addFilter(_not_a_cancelled_task)
     update.serve(
         name=args.name,
         schedules=[cron],

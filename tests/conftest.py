@@ -62,4 +62,3 @@ def _ingest_corpus(db: Path) -> None:
 def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1 only: no traffic to any other address."""
     return ("127.0.0.1", 0)
-
