@@ -386,12 +386,15 @@ def run_scale_benchmark(
 
 def _server_for_runs(stack: contextlib.ExitStack, work: Path, running_server: bool) -> str:
     """Which Prefect API the benchmark's runs report to; with `running_server`, one server for all of them,
-    started here as `schedule` starts one (Prefect's fixed cost paid once, as scheduled runs pay it)."""
+    started here as `schedule` starts one (Prefect's fixed cost paid once, as scheduled runs pay it). With a
+    temporary server per run, Prefect's first start (it creates its database) is made here, unmeasured."""
     from sendcorpus.flows.prefect_server import prefect_server
 
     if os.environ.get("PREFECT_API_URL", "").strip():
         return f"PREFECT_API_URL, for every run ({os.environ['PREFECT_API_URL']})"
     if not running_server:
+        if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
+            run_measured([sys.executable, "-c", TRIVIAL_FLOW])  # Prefect's first start creates its database
         return "a temporary one per run (no PREFECT_API_URL)"
     url = stack.enter_context(prefect_server(work / "prefect-server"))
     return f"one for every run, started here as `schedule` starts one ({url})"
@@ -400,9 +403,6 @@ def _server_for_runs(stack: contextlib.ExitStack, work: Path, running_server: bo
 def _ingest_runs(
     work: Path, corpus: list[Path], floor: float, workers: int, kill_at: float | None, memory_log: Path | None
 ) -> int:
-    own_server = not os.environ.get("PREFECT_API_URL", "").strip()
-    if own_server and not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
-        run_measured([sys.executable, "-c", TRIVIAL_FLOW])  # Prefect's first start creates its database
     trivial = run_measured([sys.executable, "-c", TRIVIAL_FLOW])
     _print("trivial Prefect flow (3 tasks)", f"{trivial.wall:.2f} s wall, {_memory(trivial)}")
     early = run_measured([sys.executable, "-c", TRIVIAL_FLOW_EARLY_SERVER])

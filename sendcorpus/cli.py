@@ -754,6 +754,8 @@ def _not_a_cancelled_task(record: logging.LogRecord) -> bool:  # a filter of the
 
 
 def _serve(args: argparse.Namespace, api_url: str) -> None:
+    import logging
+
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
@@ -768,8 +770,6 @@ def _serve(args: argparse.Namespace, api_url: str) -> None:
         f"Prefect UI at {api_url.removesuffix('/api')}; Ctrl-C to stop",
         file=sys.stderr,
     )
-    import logging
-
     logging.getLogger("asyncio").addFilter(_not_a_cancelled_task)
     update.serve(
         name=args.name,
