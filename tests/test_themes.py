@@ -153,6 +153,26 @@ def test_definition_boundaries(nlp: Language, text: str, expected: set[str]) -> 
 
 
 @pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        # each of these phrases could never match while a hyphenated word was written as slots
+        # ("ante -? natal|antenatal" only ever matched "ante natal", "ante-natal" or "ante antenatal")
+        ("Health visitors see families at antenatal contacts.", "early_identification"),
+        ("Therapists in the neonatal unit support families.", "early_identification"),
+        ("Children wait too long for neurodevelopmental services.", "neurodevelopmental"),
+        ("Some staff are untrained in supporting pupils with autism.", "workforce_training"),
+        ("The educational psychology service is under-resourced.", "workforce_training"),
+        ("Some pupils remain on reduced timetables for months.", "part_time_timetables"),
+        ("Families are not well-informed about the support on offer.", "information_local_offer"),
+        ("Children's emotional health is supported well in schools.", "mental_health"),
+        ("Some children are placed in independent special schools.", "inclusion_sufficiency"),
+    ],
+)
+def test_hyphenated_words_match_as_written(nlp: Language, text: str, theme: str) -> None:
+    assert theme in themes_of(nlp, text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # stock phrases and passing words are not themes
