@@ -1,5 +1,6 @@
 """`sendcorpus schedule` for real: it starts a Prefect server on 127.0.0.1, serves `update` on a cron that
-fires every 15 seconds against a local site, and on SIGTERM stops everything it started."""
+fires once a minute, soon after the command starts, against a local site, and on SIGTERM stops everything
+it started."""
 
 from __future__ import annotations
 
