@@ -82,3 +82,20 @@ def stop_group(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # stragglers in the group, even after the leader exited
     process.wait()
+
+
+def stop_flow_runs(grace: float = 15.0) -> None:
+    """End the flow runs a Prefect runner started in this process (it spawns each with multiprocessing)
+    while the server is still up: SIGTERM lets each record its run as crashed, SIGKILL after `grace` s.
+    Without this a run being started as the command stops outlives the server and fails to reach it."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join()

@@ -13,6 +13,7 @@ import polars as pl
 import prefect.runtime
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.states import Failed
 from prefect.utilities.annotations import quote
 
@@ -210,7 +211,10 @@ def _ingest_quietly(db: Path, inputs: list[InputFile]) -> RunSummary:
 
 
 def _record_failure(db: Path, summary: UpdateSummary, started: datetime, error: BaseException) -> None:
-    why = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, TerminationSignal):  # the schedule was stopped while this run was going
+        why = "stopped by SIGTERM before it finished"
+    else:
+        why = " ".join(str(error).split()) or type(error).__name__
     failed = RunRecord("update", started, status=f"failed: {why}", flow_run_id=summary.flow_run_id)
     failed.run_id, failed.discovered = summary.run_id, summary.discovered
     record_and_publish(db, failed, summary.rejections, [*summary.failures, why])

@@ -734,11 +734,14 @@ def _schedule(args: argparse.Namespace) -> int:
     settings.configure_prefect()
     # Until Prefect's runner installs its own handler, SIGTERM must unwind like Ctrl-C so the server stops.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    from sendcorpus.flows.prefect_server import ServerFailed, prefect_server
+    from sendcorpus.flows.prefect_server import ServerFailed, prefect_server, stop_flow_runs
 
     try:
         with prefect_server(Path(os.environ["PREFECT_HOME"])) as api_url:
-            _serve(args, api_url)
+            try:
+                _serve(args, api_url)
+            finally:
+                stop_flow_runs()
     except ServerFailed as error:
         raise CommandError(str(error)) from None
     return 0

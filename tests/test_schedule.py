@@ -1,6 +1,6 @@
 """`sendcorpus schedule` for real: it starts a Prefect server on 127.0.0.1, serves `update` on a cron that
-fires once a minute, soon after the command starts, against a local site, and on SIGTERM stops everything
-it started."""
+fires every 15 seconds against a local site, and on SIGTERM, sent just as the runner starts the next run,
+ends that run while the server can still record it, then stops everything it started."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -59,6 +59,23 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _run_processes(pid: int) -> set[int]:
+    """The flow-run processes the runner inside `pid` has spawned (multiprocessing's spawn children)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                if b"multiprocessing.spawn" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.add(int(child))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.mark.slow
 def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
     httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path
@@ -74,12 +91,9 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
         "sendcorpus.cli",
         "schedule",
         "--cron",
-        # croniter's sixth field is seconds: once a minute, about 20 s from now, so the first run comes
-        # soon and the next is a minute after it, well after the SIGTERM (a tick every 15 s could start
-        # a second run as the test stops the command, which the stop does not yet handle: closing note)
-        f"* * * * * {(datetime.now().second + 20) % 60}",
+        "* * * * * */15",  # croniter's sixth field is seconds
         "--name",
-        "once-a-minute",
+        "every-15-seconds",
     ]
     command += ["--site", site.url, "--delay", "0", "--db", str(db), "--cache", str(tmp_path / "cache")]
     with log.open("w") as output:
@@ -100,7 +114,12 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
         deployment = httpx.get(
             f"{ui.group(1)}/api/deployments/{flow_run['deployment_id']}", timeout=10
         ).json()
-        assert deployment["name"] == "once-a-minute"
+        assert deployment["name"] == "every-15-seconds"
+        # the stop that once left a run starting as the server went away ("Failed to reach API")
+        first_runs = _run_processes(process.pid)
+        while not (_run_processes(process.pid) - first_runs):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
@@ -112,4 +131,10 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{ui.group(1)}/api/health", timeout=5)
     runs = duckdb.connect(str(db), read_only=True).execute("SELECT * FROM runs ORDER BY started").fetchall()
+    statuses = {
+        status
+        for (status,) in duckdb.connect(str(db), read_only=True).execute("SELECT status FROM runs").fetchall()
+    }
+    # the run stopped as it started says so, if it got as far as the database
+    assert statuses <= {"completed", "failed: stopped by SIGTERM before it finished"}, runs
     assert site.file_requests() == ["/v1/file/50224000"], (runs, log.read_text())
