@@ -118,8 +118,8 @@ def test_works_without_a_section_and_on_empty_text(nlp: Language) -> None:
     [
         # lateness of annual reviews is annual_reviews, not ehcp_timeliness
         ("Annual reviews are not completed within statutory timescales.", {"annual_reviews"}),
-        ("Plans are not routinely updated after annual reviews.", {"annual_reviews"}),
-        # an out-of-date plan is ehcp_quality; amending it is annual_reviews as well
+        # an out-of-date plan is ehcp_quality; amending or updating it is annual_reviews as well
+        ("Plans are not routinely updated after annual reviews.", {"annual_reviews", "ehcp_quality"}),
         ("Many EHC plans are out of date.", {"ehcp_quality"}),
         ("Leaders should prioritise amending outdated EHC plans.", {"ehcp_quality", "annual_reviews"}),
         # the child's voice in the plan is ehcp_quality, not coproduction_voice
@@ -146,6 +146,39 @@ def test_works_without_a_section_and_on_empty_text(nlp: Language) -> None:
         ),
         ("Too many pupils with SEND are on part-time timetables.", {"part_time_timetables"}),
         ("Recruitment of educational psychologists has been difficult.", {"workforce_training"}),
+        # ... in either order and punctuation
+        (
+            "Post-16 places are lacking for young people with social, emotional and/or mental health needs.",
+            {"preparation_for_adulthood"},
+        ),
+        # a list of agencies sets context; it is not a social care finding (nor is young people's training
+        # a workforce one)
+        (
+            "Effective multi-agency working between education, social care and the police reduces risks.",
+            set(),
+        ),
+        ("Many young people with SEND go on to further education or training.", set()),
+        # inclusive mainstream practice and ordinarily available provision
+        (
+            "Leaders work with mainstream schools to reduce suspensions.",
+            {"inclusion_sufficiency", "exclusions_suspensions"},
+        ),
+        (
+            "The programme has transformed provision for pupils at the SEN support level.",
+            {"inclusion_sufficiency"},
+        ),
+        # identification in its statutory wording; self-evaluation; families' knowledge of the offer
+        (
+            "Leaders should identify, assess and provide for the needs of children with SEND.",
+            {"early_identification"},
+        ),
+        ("Leaders have accurately identified the areas that need to improve.", {"leadership_strategy"}),
+        ("Families are not aware of this support.", {"information_local_offer"}),
+        # preparation for adulthood in the plans is plan content as well
+        (
+            "Some EHC plans do not consider preparation for adulthood well.",
+            {"ehcp_quality", "preparation_for_adulthood"},
+        ),
     ],
 )
 def test_definition_boundaries(nlp: Language, text: str, expected: set[str]) -> None:
