@@ -174,6 +174,22 @@ def test_works_without_a_section_and_on_empty_text(nlp: Language) -> None:
         ),
         ("Leaders have accurately identified the areas that need to improve.", {"leadership_strategy"}),
         ("Families are not aware of this support.", {"information_local_offer"}),
+        # the parent carer forum in a strategy is co-production; the strategy is only named
+        ("The parent carer forum co-produced the local area SEND strategy.", {"coproduction_voice"}),
+        ("Leaders have a clear SEND strategy.", {"leadership_strategy"}),
+        # post-16 provision is preparation for adulthood, with nothing else the rule does not list
+        (
+            "Young people at risk of not being in employment or training are identified early.",
+            {"preparation_for_adulthood"},
+        ),
+        # health waits with no named service; statutory social care; health visiting is identification
+        ("Children waiting for health assessments receive support.", {"health_services"}),
+        ("Plans for children in need are detailed.", {"social_care"}),
+        (
+            "Expectant mothers receive a holistic assessment of their health needs from health visitors.",
+            {"early_identification"},
+        ),
+        ("Leaders listen to families and act on what they say.", {"coproduction_voice"}),
         # preparation for adulthood in the plans is plan content as well
         (
             "Some EHC plans do not consider preparation for adulthood well.",
