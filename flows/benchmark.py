@@ -21,7 +21,7 @@ from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.nlp import annotate, build_nlp
 from sendcorpus.extract.parse import parse_pages
 from sendcorpus.extract.pdf_text import read_pdf
-from sendcorpus.settings import default_seed_reports
+from sendcorpus.settings import configured_api_url, default_seed_reports
 
 if TYPE_CHECKING:
     import psutil
@@ -390,8 +390,9 @@ def _server_for_runs(stack: contextlib.ExitStack, work: Path, running_server: bo
     temporary server per run, Prefect's first start (it creates its database) is made here, unmeasured."""
     from sendcorpus.flows.prefect_server import prefect_server
 
-    if os.environ.get("PREFECT_API_URL", "").strip():
-        return f"PREFECT_API_URL, for every run ({os.environ['PREFECT_API_URL']})"
+    configured = configured_api_url()
+    if configured:
+        return f"PREFECT_API_URL, for every run ({configured})"
     if not running_server:
         if not (Path(os.environ.get("PREFECT_HOME", ".")) / "prefect.db").exists():
             run_measured([sys.executable, "-c", TRIVIAL_FLOW])  # Prefect's first start creates its database

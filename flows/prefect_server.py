@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from sendcorpus.settings import configured_api_url
+
 
 class ServerFailed(Exception):
     """The Prefect server did not come up."""
@@ -24,7 +26,7 @@ class ServerFailed(Exception):
 @contextmanager
 def prefect_server(log_dir: Path, startup_timeout: float = 120.0) -> Iterator[str]:
     """Yield the API URL: PREFECT_API_URL when it is set, otherwise a server started here."""
-    configured = os.environ.get("PREFECT_API_URL")
+    configured = configured_api_url()
     if configured:
         yield configured
         return

@@ -17,6 +17,7 @@ from functools import partial
 
 from sendcorpus.flows.parent_death import die_with_parent
 from sendcorpus.flows.prefect_server import ServerFailed, _free_port, wait_until_healthy
+from sendcorpus.settings import configured_api_url
 
 __all__ = ["ServerFailed", "TemporaryServer", "start_temporary_server"]
 
@@ -63,7 +64,7 @@ class TemporaryServer:
 def start_temporary_server() -> TemporaryServer | None:
     """Start the server and point PREFECT_API_URL at it. None when PREFECT_API_URL names a server already,
     or when Prefect is imported (it read its settings then, so the flow would start a server of its own)."""
-    if os.environ.get("PREFECT_API_URL", "").strip() or "prefect" in sys.modules:
+    if configured_api_url() or "prefect" in sys.modules:
         return None
     server = TemporaryServer()
     os.environ["PREFECT_API_URL"] = server.api_url

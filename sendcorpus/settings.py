@@ -40,6 +40,11 @@ def default_seed_reports() -> list[Path]:
     return [seed] if seed.is_file() else []
 
 
+def configured_api_url() -> str | None:
+    """The Prefect server PREFECT_API_URL names, or None when it is unset or blank."""
+    return os.environ.get("PREFECT_API_URL", "").strip() or None
+
+
 class PrefectStateError(Exception):
     """Prefect's state folder or configured API cannot be used; the message says which and what to do."""
 
@@ -65,7 +70,7 @@ def configure_prefect() -> None:
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     check_prefect_home(Path(os.environ["PREFECT_HOME"]).expanduser())
-    api = os.environ.get("PREFECT_API_URL", "").strip()
+    api = configured_api_url()
     if api:
         check_prefect_api(api)
 
