@@ -4,6 +4,7 @@ one unless PREFECT_API_URL already points at one, and stops it (and everything i
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import socket
@@ -90,8 +91,6 @@ def stop_flow_runs(grace: float = 15.0) -> None:
     """End the flow runs a Prefect runner started in this process (it spawns each with multiprocessing)
     while the server is still up: SIGTERM lets each record its run as crashed, SIGKILL after `grace` s.
     Without this a run being started as the command stops outlives the server and fails to reach it."""
-    import multiprocessing
-
     children = multiprocessing.active_children()
     for child in children:
         child.terminate()
