@@ -229,7 +229,7 @@ def test_the_rule_cues_on_every_gold_report_straight_from_the_files() -> None:
     evaluation = result.evaluation
     assert evaluation.facts.overall == 1.0
     assert len(evaluation.item_level.unmatched_items) <= 2  # gold halves of table rows (test_segment.py)
-    assert evaluation.item_level.overall.f1 >= 0.865  # measured 0.871 (0.805 before the cue rounds)
+    assert evaluation.item_level.overall.f1 >= 0.865  # measured 0.872 (0.805 before the cue rounds)
     assert all(evaluation.report_level.by_section[s].f1 >= 0.90 for s in SCORED_SECTIONS)
     assert result.unseen_reports == 1 and result.unseen_by_cues is not None
     assert result.unseen_by_cues.item_level.overall.f1 >= 0.84  # measured 0.857 on surrey's items

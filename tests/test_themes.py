@@ -177,6 +177,9 @@ def test_works_without_a_section_and_on_empty_text(nlp: Language) -> None:
         # the parent carer forum in a strategy is co-production; the strategy is only named
         ("The parent carer forum co-produced the local area SEND strategy.", {"coproduction_voice"}),
         ("Leaders have a clear SEND strategy.", {"leadership_strategy"}),
+        # strategy for one service is that service's theme; the partnership's SEND and AP strategy is not one
+        ("The area's AP strategy is under review.", {"alternative_provision"}),
+        ("Professionals are implementing the area's SEND and AP strategy.", {"leadership_strategy"}),
         # post-16 provision is preparation for adulthood, with nothing else the rule does not list
         (
             "Young people at risk of not being in employment or training are identified early.",
@@ -219,6 +222,35 @@ def test_definition_boundaries(nlp: Language, text: str, expected: set[str]) -> 
 )
 def test_hyphenated_words_match_as_written(nlp: Language, text: str, theme: str) -> None:
     assert theme in themes_of(nlp, text)
+
+
+def _plain_wordings(phrase: str, nlp: Language) -> set[str]:
+    """The phrase's required words, each slot in turn taking every one of its alternatives."""
+
+    def words(alternative: tuple[tuple[bool, str, bool], ...]) -> str:
+        return " ".join(text for _, text, optional in alternative if not optional)
+
+    slots = [slot for slot in compile_phrase(phrase, nlp.tokenizer) if not slot.gap and not slot.optional]
+    return {
+        " ".join(words(alt) if j == i else words(other.alternatives[0]) for j, other in enumerate(slots))
+        for i, slot in enumerate(slots)
+        for alt in slot.alternatives
+    }
+
+
+def test_no_cue_is_silenced_by_the_rest_of_the_file(nlp: Language) -> None:
+    """A cue said in its own plainest words finds its theme: no veto, `without` group or `unless` of the
+    file silences it. ("SEND and AP strategy" was a cue that the veto on "AP strategy" killed wherever it
+    matched.) Cues that need a `with` group are left out, as their words alone are not meant to count."""
+    entries = [json.loads(line) for line in (PATTERNS / "theme_patterns.jsonl").read_text().splitlines()]
+    silenced = [
+        (entry["phrase"], text)
+        for entry in entries
+        if "theme" in entry and not entry.get("with")
+        for text in sorted(_plain_wordings(entry["phrase"], nlp))
+        if entry["theme"] not in themes_of(nlp, text)
+    ]
+    assert silenced == []
 
 
 @pytest.mark.parametrize(
