@@ -193,6 +193,11 @@ def test_works_without_a_section_and_on_empty_text(nlp: Language) -> None:
             {"early_identification"},
         ),
         ("Leaders listen to families and act on what they say.", {"coproduction_voice"}),
+        # adults' social care is a move to adult services, as adult social care is
+        (
+            "There is joint assessment undertaken by children’s and adults’ social care.",
+            {"preparation_for_adulthood"},
+        ),
         # preparation for adulthood in the plans is plan content as well
         (
             "Some EHC plans do not consider preparation for adulthood well.",
