@@ -4,6 +4,7 @@ ends that run while the server can still record it, then stops everything it sta
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import psutil
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -62,17 +64,10 @@ def _processes_with(marker: str) -> list[int]:
 def _run_processes(pid: int) -> set[int]:
     """The flow-run processes the runner inside `pid` has spawned (multiprocessing's spawn children)."""
     found = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            try:
-                if b"multiprocessing.spawn" in Path(f"/proc/{child}/cmdline").read_bytes():
-                    found.add(int(child))
-            except OSError:
-                continue
+    for child in psutil.Process(pid).children():
+        with contextlib.suppress(psutil.Error):  # a child that ended while it was being read
+            if any("multiprocessing.spawn" in part for part in child.cmdline()):
+                found.add(child.pid)
     return found
 
 
@@ -130,11 +125,9 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
     assert "Traceback" not in log.read_text(), log.read_text()  # stopping is not an error
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{ui.group(1)}/api/health", timeout=5)
-    runs = duckdb.connect(str(db), read_only=True).execute("SELECT * FROM runs ORDER BY started").fetchall()
-    statuses = {
-        status
-        for (status,) in duckdb.connect(str(db), read_only=True).execute("SELECT status FROM runs").fetchall()
-    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT * FROM runs ORDER BY started").fetchall()
+        statuses = {status for (status,) in con.execute("SELECT status FROM runs").fetchall()}
     # the run stopped as it started says so, if it got as far as the database
     assert statuses <= {"completed", "failed: stopped by SIGTERM before it finished"}, runs
     assert site.file_requests() == ["/v1/file/50224000"], (runs, log.read_text())
