@@ -8,6 +8,8 @@ The cues are data (patterns/theme_patterns.jsonl, phrases in the form of theme_m
   {"group": name, "phrase": ...}           a named context cue that theme cues require or forbid
   {"veto": theme|"*", "phrase": ...}       text where cues of that theme (or any) do not count, e.g.
       "education, health and social care" is a stock phrase, not a finding about social care
+  {"every_cue_of": theme, "without": [group, ...]}   a "without" that every cue of the theme has, such
+      as a move to adult services for social care, so a cue added later cannot miss it
 """
 
 from __future__ import annotations
@@ -81,12 +83,18 @@ def load_patterns(tokenize: Callable[[str], Iterable[object]]) -> PatternSet:
     known = set(theme_ids())
     patterns = PatternSet(matcher=PhraseMatcher())
     text = (PATTERNS / "theme_patterns.jsonl").read_text(encoding="utf-8")
+    theme_wide: dict[str, tuple[str, ...]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"theme_patterns.jsonl line {number}"
         try:
             entry = json.loads(line)
+            if "every_cue_of" in entry:
+                theme_wide[entry["every_cue_of"]] = tuple(entry["without"])
+                if entry["every_cue_of"] not in known:
+                    raise ThemePatternError(f"{where}: unknown theme {entry['every_cue_of']!r}")
+                continue
             slots = compile_phrase(entry["phrase"], tokenize)
         except (json.JSONDecodeError, KeyError, PhraseError) as error:
             raise ThemePatternError(f"{where}: {error}") from None
@@ -110,6 +118,8 @@ def load_patterns(tokenize: Callable[[str], Iterable[object]]) -> PatternSet:
         else:
             raise ThemePatternError(f"{where}: needs 'theme', 'group' or 'veto'")
         patterns.matcher.add(key, slots)
+    for cue in patterns.cues:
+        cue.without_groups += theme_wide.get(cue.theme, ())
     return patterns
 
 
