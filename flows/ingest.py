@@ -28,14 +28,13 @@ from sendcorpus.flows.sources import InputFile
 from sendcorpus.flows.summary import RunSummary, summarise
 from sendcorpus.flows.version import pipeline_version
 from sendcorpus.seeds.build_registry import REGISTRY
-from sendcorpus.warehouse.db import DatabaseBusy, connect
+from sendcorpus.warehouse.db import WRITER_WAIT_SECONDS, DatabaseBusy, connect
 from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk, set_state
 from sendcorpus.warehouse.reference import build_search_index, refresh_reference
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DatabaseHeld", "Rejection", "RunSummary", "ingest", "warm_up"]
 
 DEFAULT_CHUNK_SIZE = 40
-WRITE_WAIT_SECONDS = 60.0
 
 
 class DatabaseHeld(Exception):
@@ -121,11 +120,11 @@ def finish(db: Path, reindex: bool) -> None:
 
 def _writer(db: Path):  # type: ignore[no-untyped-def]
     try:
-        return connect(db, wait_seconds=WRITE_WAIT_SECONDS)
+        return connect(db, wait_seconds=WRITER_WAIT_SECONDS)
     except DatabaseBusy:
         raise DatabaseHeld(
             f"the database {db} is held by another process (a `sql`, `query` or `report` reader, or "
-            f"another program) for more than {WRITE_WAIT_SECONDS:g} s; the chunks already loaded are kept: "
+            f"another program) for more than {WRITER_WAIT_SECONDS:g} s; the chunks already loaded are kept: "
             "run ingest again when it is free to do the rest"
         ) from None
 

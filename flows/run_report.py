@@ -10,7 +10,7 @@ from uuid import UUID
 
 import duckdb
 
-from sendcorpus.warehouse.db import connect
+from sendcorpus.warehouse.db import WRITER_WAIT_SECONDS, connect
 from sendcorpus.warehouse.runs import RunRecord, record_run
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def publish(markdown: str, key: str, flow_run_id: str) -> None:
 def record_and_publish(db: Path, record: RunRecord, rejections: list[str], failures: list[str]) -> None:
     """The run's row in `runs`, then its artifact on the flow run: the reports it loaded, their outcome
     changes, what it rejected and what failed."""
-    con = connect(db)
+    con = connect(db, wait_seconds=WRITER_WAIT_SECONDS)
     try:
         record.finished = record.finished or datetime.now()
         record_run(con, record)

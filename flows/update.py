@@ -24,7 +24,7 @@ from sendcorpus.flows.ingest import RunSummary, ingest
 from sendcorpus.flows.lock import IngestLock
 from sendcorpus.flows.run_report import record_and_publish
 from sendcorpus.flows.sources import InputFile, sha256_of
-from sendcorpus.warehouse.db import connect
+from sendcorpus.warehouse.db import WRITER_WAIT_SECONDS, DatabaseBusy, connect
 from sendcorpus.warehouse.runs import RunRecord, new_run_id
 from sendcorpus.warehouse.sources import (
     LOADED,
@@ -168,20 +168,33 @@ def update(
 ) -> UpdateSummary:
     """Discover → download what is new → ingest it; `sources` and `runs` record what happened.
 
-    An unreachable site fails the run before the database is opened, so nothing in it changes."""
+    A site that cannot be reached or read fails the run before anything is discovered; an existing database
+    records that failure in `runs` (a scheduled run has no terminal to say it in), a missing one is not
+    created for it."""
     clock, started = time.perf_counter(), datetime.now()
     flow_run_id = prefect.runtime.flow_run.id
     summary = UpdateSummary(run_id=new_run_id(), flow_run_id=str(flow_run_id) if flow_run_id else None)
     with PoliteClient(site, Politeness(delay=delay, max_pages=max_pages)) as client:
         discovery = discover_publications(quote(client))
-        if discovery.unreachable:
-            return Failed(message=discovery.unreachable)  # type: ignore[return-value]
-        if discovery.providers == 0 and discovery.failures:
-            return Failed(message=f"no providers found on {site}: {discovery.failures[0]}")  # type: ignore[return-value]
+        why = discovery.unreachable
+        if not why and discovery.providers == 0 and discovery.failures:
+            why = f"no providers found on {site}: {discovery.failures[0]}"
+        if why:
+            if db.exists():
+                with IngestLock(db, wait=True):
+                    _record_failure(db, summary, started, why)
+            return Failed(message=why)  # type: ignore[return-value]
         summary.providers, summary.failures = discovery.providers, list(discovery.failures)
         summary.discovered = len(discovery.publications)
         with IngestLock(db, wait=True):
-            con = connect(db)
+            try:
+                con = connect(db, wait_seconds=WRITER_WAIT_SECONDS)
+            except DatabaseBusy:
+                why = (
+                    f"another process (a `sql` or `report` reader, or another program) held {db} for more "
+                    f"than {WRITER_WAIT_SECONDS:g} s; nothing was written: run update again when it is free"
+                )
+                return Failed(message=why)  # type: ignore[return-value]
             try:
                 record_seen(con, seen_frame(discovery.publications), started)
                 plan = plan_downloads(discovery.publications, statuses(con), loaded_urls(con))
@@ -196,7 +209,7 @@ def update(
                 inputs = [item for _, item in ready]
                 ingested = _ingest_quietly(db, inputs) if inputs else None
             except BaseException as error:
-                _record_failure(db, summary, started, error)
+                _record_failure(db, summary, started, _failure_reason(error))
                 raise
             summary.requests = client.requests
             _finish(db, summary, plan, ready, download_failures, ingested, started, clock)
@@ -210,11 +223,13 @@ def _ingest_quietly(db: Path, inputs: list[InputFile]) -> RunSummary:
     return ingest.with_options(validate_parameters=False)(db=db, use_registry=False, inputs=inputs)
 
 
-def _record_failure(db: Path, summary: UpdateSummary, started: datetime, error: BaseException) -> None:
+def _failure_reason(error: BaseException) -> str:
     if isinstance(error, TerminationSignal):  # the schedule was stopped while this run was going
-        why = "stopped by SIGTERM before it finished"
-    else:
-        why = " ".join(str(error).split()) or type(error).__name__
+        return "stopped by SIGTERM before it finished"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _record_failure(db: Path, summary: UpdateSummary, started: datetime, why: str) -> None:
     failed = RunRecord("update", started, status=f"failed: {why}", flow_run_id=summary.flow_run_id)
     failed.run_id, failed.discovered = summary.run_id, summary.discovered
     record_and_publish(db, failed, summary.rejections, [*summary.failures, why])
@@ -232,7 +247,7 @@ def _finish(
 ) -> None:
     """Statuses for what was fetched, the run's row and its artifact."""
     rejected_by_name = {r.file: r for r in ingested.rejections} if ingested else {}
-    con = connect(db)
+    con = connect(db, wait_seconds=WRITER_WAIT_SECONDS)
     try:
         report_by_sha = dict(con.execute("SELECT sha256, report_id FROM corpus.reports").fetchall())
         for publication, error in download_failures:

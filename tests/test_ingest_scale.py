@@ -191,7 +191,7 @@ def test_the_writer_waits_for_a_reader_a_bounded_time_and_says_the_file_is_held(
     )
     try:
         assert reader.stdout is not None and reader.stdout.readline().strip() == "open"  # it holds the file
-        monkeypatch.setattr("sendcorpus.flows.ingest.WRITE_WAIT_SECONDS", 1.5)
+        monkeypatch.setattr("sendcorpus.flows.ingest.WRITER_WAIT_SECONDS", 1.5)
         started = time.monotonic()
         with pytest.raises(DatabaseHeld, match=r"held by another process.*chunks already loaded are kept"):
             _writer(db)

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,7 @@ from pytest_httpserver import HTTPServer
 
 from sendcorpus import cli
 from sendcorpus.flows.http import PoliteClient, Politeness
-from sendcorpus.flows.update import discover_publications
+from sendcorpus.flows.update import discover_publications, update
 from sendcorpus.seeds.seed_reports import seed_inputs
 from sendcorpus.warehouse.db import connect
 
@@ -139,6 +141,80 @@ def test_update_loads_what_is_listed_and_a_second_run_only_what_is_new(
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
 
 
+_READER = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+sys.stdin.readline()  # until the test lets go
+con.close()
+"""
+
+
+@contextlib.contextmanager
+def _reader_holding(db: Path) -> Iterator[None]:
+    """Another process with `db` open read-only until the block ends."""
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        reader.communicate("\n", timeout=30)
+
+
+@pytest.mark.slow
+def test_an_update_waits_for_a_reader_to_let_go_of_the_database(
+    httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path
+) -> None:
+    """A user reading the database (`sql`, a notebook) as a scheduled update comes to write delays the
+    update; it does not fail it (CI once saw a run fail this way, and the report it had loaded was never
+    counted as new)."""
+    site = FixtureSite(httpserver, file_server)
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    db = tmp_path / "sendcorpus.duckdb"
+    connect(db).close()
+    command = [sys.executable, "-m", "sendcorpus.cli", "update", "--site", site.url, "--delay", "0"]
+    command += ["--db", str(db), "--cache", str(tmp_path / "cache")]
+    with _reader_holding(db):
+        update = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while "/provider/44/80547" not in site.seen:  # discovered: the update's next step opens the file
+            assert update.poll() is None and time.monotonic() < deadline, update.communicate()
+            time.sleep(0.1)
+        time.sleep(2)
+        assert update.poll() is None  # waiting for the reader
+    out, err = update.communicate(timeout=240)
+    assert update.returncode == 0, err
+    assert out.startswith("update: 1 providers, 1 area SEND publications: 1 new"), out
+    assert [run[:4] for run in _rows(db, RUNS)] == [("update", "completed", 1, 1)]
+
+
+def test_an_update_held_off_past_its_wait_fails_in_one_line_and_writes_nothing(
+    httpserver: HTTPServer,
+    file_server: HTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site = FixtureSite(httpserver, file_server)
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    db = tmp_path / "sendcorpus.duckdb"
+    connect(db).close()
+    monkeypatch.setattr("sendcorpus.flows.update.WRITER_WAIT_SECONDS", 1.0)
+    with _reader_holding(db):
+        code = _update(site, db, tmp_path / "cache")
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"sendcorpus: update failed: another process (a `sql` or `report` reader, or another program) held "
+        f"{db} for more than 1 s; nothing was written: run update again when it is free"
+    )
+    assert "Traceback" not in err
+    assert site.file_requests() == []
+    assert _rows(db, "SELECT count(*) FROM sources") == [(0,)]
+
+
 def _artifact_for(flow_run_id: str) -> str:
     """The run's Markdown artifact, read back from Prefect's API (a raw filter request: on this pin set
     the client's own `read_artifacts` sends fields the server rejects or joins on task runs)."""
@@ -158,6 +234,22 @@ def test_a_site_lost_mid_schedule_is_a_result_not_a_traceback() -> None:
         found = discover_publications.fn(client)
     assert found.unreachable and found.unreachable.startswith(f"cannot reach http://127.0.0.1:{port}/search?")
     assert found.publications == []
+
+
+def test_a_scheduled_run_that_cannot_reach_the_site_says_so_in_runs(tmp_path: Path) -> None:
+    """A scheduled run goes straight into the flow: its failure is a row in `runs` for whoever reads the
+    database, not only a state in Prefect's UI. A database that does not exist is not created for it."""
+    site = f"http://127.0.0.1:{_closed_port()}"
+    missing = tmp_path / "missing.duckdb"
+    assert update(db=missing, site=site, delay=0, return_state=True).is_failed()
+    assert not missing.exists()
+    db = tmp_path / "sendcorpus.duckdb"
+    connect(db).close()
+    state = update(db=db, site=site, delay=0, return_state=True)
+    assert state.is_failed() and state.message.startswith(f"cannot reach {site}/search?")
+    runs = _rows(db, RUNS)
+    assert [run[:7] for run in runs] == [("update", f"failed: {state.message}", 0, None, None, None, None)]
+    assert runs[0][7]  # the flow run it was
 
 
 def _closed_port() -> int:

@@ -31,6 +31,9 @@ _LOCK_HELD = "could not set lock on file"
 _DAMAGED = ("not a valid duckdb database file", "could not read enough bytes", "corrupt database file")
 _DISK_FULL = "no space left on device"
 MIN_FREE_BYTES = 64 * 2**20  # before an ingest; SENDCORPUS_MIN_FREE_MB overrides
+# How long a flow's writable connection waits for readers (`sql`, `query`, `report`, a notebook) to let go:
+# a scheduled update must not fail because someone was reading when it came to write
+WRITER_WAIT_SECONDS = 60.0
 
 
 class DatabaseBusy(Exception):
