@@ -10,10 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -85,6 +88,32 @@ def stop_group(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # stragglers in the group, even after the leader exited
     process.wait()
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the server and the flow runs are stopped on the way out."""
+    signal.signal(signal.SIGTERM, exit_unless_launching)
+
+
+def exit_unless_launching(signum: int, frame: FrameType | None) -> None:
+    """A SIGTERM handler: exit with code 0 (a requested stop is not an error), but not while this thread
+    is starting a process. Exiting between multiprocessing spawning a child and writing it its
+    instructions leaves the child reading an empty pipe, and it prints a traceback ("EOFError: Ran out
+    of input"); a SIGTERM landing there is delivered again once the launch has had time to finish."""
+    if _launching_a_process(frame):
+        retry = threading.Timer(0.05, signal.pthread_kill, (threading.main_thread().ident, signum))
+        retry.daemon = True
+        retry.start()
+        return
+    sys.exit(0)
+
+
+def _launching_a_process(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code is BaseProcess.start.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def stop_flow_runs(grace: float = 15.0) -> None:

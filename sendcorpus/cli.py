@@ -725,17 +725,11 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    import signal
-    import warnings
-
     _check_update_args(args)
-    # Prefect 3.8.8's runner calls its async stop without awaiting it on SIGTERM; the warning is noise.
-    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     settings.configure_prefect()
-    # Until Prefect's runner installs its own handler, SIGTERM must unwind like Ctrl-C so the server stops.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    from sendcorpus.flows.prefect_server import ServerFailed, prefect_server, stop_flow_runs
+    from sendcorpus.flows.prefect_server import ServerFailed, exit_on_sigterm, prefect_server, stop_flow_runs
 
+    exit_on_sigterm()
     try:
         with prefect_server(Path(os.environ["PREFECT_HOME"])) as api_url:
             try:
@@ -759,10 +753,9 @@ def _not_a_cancelled_task(record: logging.LogRecord) -> bool:  # a filter of the
 def _serve(args: argparse.Namespace, api_url: str) -> None:
     import logging
 
-    from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
-    from sendcorpus.flows.update import update
+    from sendcorpus.flows.serve import serve_update
 
     try:
         cron = Cron(args.cron, timezone="Europe/London")
@@ -774,20 +767,14 @@ def _serve(args: argparse.Namespace, api_url: str) -> None:
         file=sys.stderr,
     )
     logging.getLogger("asyncio").addFilter(_not_a_cancelled_task)
-    update.serve(
-        name=args.name,
-        schedules=[cron],
-        parameters={
-            "db": str(args.db.resolve()),
-            "site": args.site,
-            "delay": args.delay,
-            "cache": str(args.cache.resolve()),
-            "max_pages": args.max_pages,
-        },
-        entrypoint_type=EntrypointType.MODULE_PATH,
-        limit=1,  # one update at a time: a slow run and the next tick must not both download
-        print_starting_message=False,
-    )
+    parameters = {
+        "db": str(args.db.resolve()),
+        "site": args.site,
+        "delay": args.delay,
+        "cache": str(args.cache.resolve()),
+        "max_pages": args.max_pages,
+    }
+    serve_update(args.name, cron, parameters)
 
 
 def _runs(args: argparse.Namespace) -> int:
