@@ -57,8 +57,7 @@ def area_of(con: duckdb.DuckDBPyConnection, la: str) -> Area:
     la_code, name = resolve_la(con, la)
     rows = con.execute(
         """
-        SELECT n.name, n.la_code IN (SELECT la_code FROM report_areas WHERE is_latest) AS has_report,
-               a.region
+        SELECT n.name, n.la_code IN (SELECT la_code FROM report_areas WHERE is_latest) AS has_report
         FROM corpus.local_authorities AS a, unnest(a.stat_neighbours) AS s(code)
         JOIN corpus.local_authorities AS n ON n.la_code = s.code
         WHERE a.la_code = $la_code

@@ -53,7 +53,6 @@ class ReportData:
     outcomes: pl.DataFrame
     similar: pl.DataFrame
     evidence: pl.DataFrame
-    neighbours: list[str]
     area: Area
     official: pl.DataFrame
     official_view: Block
@@ -102,18 +101,6 @@ def gather(con: duckdb.DuckDBPyConnection, la: str) -> ReportData:
         if evidence_frames
         else pl.DataFrame(schema={"theme": pl.String, "section": pl.String, "evidence": pl.String})
     )
-    neighbours = [
-        row[0]
-        for row in con.execute(
-            """
-            SELECT DISTINCT ra.local_authority
-            FROM corpus.local_authorities AS la, report_areas AS ra
-            WHERE la.la_code = $la_code AND list_contains(la.stat_neighbours, ra.la_code) AND ra.is_latest
-            ORDER BY 1
-            """,
-            {"la_code": la_code},
-        ).fetchall()
-    ]
     area = area_of(con, la_code)
     official = run_query(con, "official-benchmark", params)
     return ReportData(
@@ -124,7 +111,6 @@ def gather(con: duckdb.DuckDBPyConnection, la: str) -> ReportData:
         outcomes=run_query(con, "outcomes", {}),
         similar=run_query(con, "similar-areas", params),
         evidence=evidence,
-        neighbours=neighbours,
         area=area,
         official=official,
         official_view=official_block(con, area, official),
