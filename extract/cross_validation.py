@@ -29,7 +29,7 @@ from sendcorpus.extract.evaluate import (
     score_report_level,
 )
 from sendcorpus.extract.facts import extract_facts
-from sendcorpus.extract.train import cross_validate, examples_of
+from sendcorpus.extract.train import cross_validate, cues_from_other_folds, examples_of
 from sendcorpus.extract.training_data import labelled_items, parse_gold_reports, report_sources
 
 CUE_DEVELOPMENT = resources.files("sendcorpus.extract") / "patterns" / "cue_development_reports.txt"
@@ -43,12 +43,15 @@ def cue_development_reports() -> frozenset[str]:
 
 @dataclass
 class CrossValidation:
-    """The evaluation on every gold report, and on the reports the rule cues were not written from
-    (None when there are none): the fairest estimate of a report nobody here has read."""
+    """The evaluation on every gold report; on the reports the rule cues were not written from (None
+    when there are none); and, when cross-validating, of the cues as if written from the training folds
+    alone (`cues_from_other_folds`). The last two are the fairest estimates of a report nobody here has
+    read."""
 
     evaluation: Evaluation
     unseen_by_cues: Evaluation | None
     unseen_reports: int
+    cues_from_training_folds: Evaluation | None = None
 
 
 def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> CrossValidation:
@@ -60,11 +63,6 @@ def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> 
         predicted = [set(example.cues) for example in examples]
     else:
         predicted = cross_validate(examples, folds, seed)
-    items = [
-        PredictedItem(e.item.file, e.item.section, e.item.text, frozenset(themes))
-        for e, themes in zip(examples, predicted, strict=True)
-        if e.item.matched
-    ]
     facts = {
         file: {name: _text(getattr(extract_facts(report), name)) for name in FACT_FIELDS}
         for file, report in parsed.items()
@@ -72,26 +70,38 @@ def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> 
     gold_facts = read_gold_facts(gold_dir)
     unseen = set(parsed) - cue_development_reports()
 
-    def evaluate(files: Collection[str]) -> Evaluation:
+    def evaluate(predicted: list[set[str]], files: Collection[str]) -> Evaluation:
+        items = [
+            PredictedItem(e.item.file, e.item.section, e.item.text, frozenset(themes))
+            for e, themes in zip(examples, predicted, strict=True)
+            if e.item.matched and e.item.file in files
+        ]
         report_level: dict[tuple[str, str], set[str]] = defaultdict(set)
         for item in items:
-            if item.file in files:
-                report_level[(item.file, item.section)] |= item.themes
+            report_level[(item.file, item.section)] |= item.themes
         return Evaluation(
             facts=score_facts([row for row in gold_facts if row["file"] in files], facts),
             report_level=score_report_level(
                 {key: themes for key, themes in gold_report_level.items() if key[0] in files}, report_level
             ),
-            item_level=score_item_level(
-                [item for item in gold_items if item.file in files], [i for i in items if i.file in files]
-            ),
+            item_level=score_item_level([item for item in gold_items if item.file in files], items),
         )
 
-    return CrossValidation(evaluate(set(parsed)), evaluate(unseen) if unseen else None, len(unseen))
+    return CrossValidation(
+        evaluate(predicted, set(parsed)),
+        evaluate(predicted, unseen) if unseen else None,
+        len(unseen),
+        None if folds is None else evaluate(cues_from_other_folds(examples, folds, seed), set(parsed)),
+    )
 
 
 def _prf(counts: Counts) -> str:
     return f"P {counts.precision:.3f}  R {counts.recall:.3f}  F1 {counts.f1:.3f}"
+
+
+def _weakest(by_theme: dict[str, Counts], shown: int = 4) -> str:
+    ranked = sorted(by_theme.items(), key=lambda pair: (pair[1].f1, pair[0]))[:shown]
+    return ", ".join(f"{theme} {counts.f1:.3f}" for theme, counts in ranked)
 
 
 def _text(value: object) -> str | None:
@@ -130,6 +140,17 @@ def cross_validation_command(
             "(extract/patterns/cue_development_reports.txt):\n"
             f"  item level    {_prf(unseen.item_level.overall)}\n"
             f"  report level  {_prf(unseen.report_level.overall)}",
+            file=out,
+        )
+    if result.cues_from_training_folds is not None:
+        strict = result.cues_from_training_folds
+        print(
+            "\nThe rule cues alone, each fold with only the cue lines that found a right theme in the other "
+            "folds' reports\n(as if written from the training reports; the vetoes and exceptions are still "
+            "in-sample):\n"
+            f"  item level    {_prf(strict.item_level.overall)}\n"
+            f"  report level  {_prf(strict.report_level.overall)}\n"
+            f"  weakest themes, item level: {_weakest(strict.item_level.by_theme)}",
             file=out,
         )
     failed = evaluation.failures(bars["min_f1"], bars["min_facts"], bars["min_theme_f1"])

@@ -12,7 +12,7 @@ import json
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -159,12 +159,47 @@ def score_report_level(
     return score
 
 
+def join_continued_rows(gold: Sequence[GoldItem], items: Iterable[tuple[str, str, str]]) -> list[GoldItem]:
+    """The gold as the segmentation cuts items, given (file, section, full text) of the segmented items.
+
+    A table row continued over a page break is one item (the spec's rule; halton's and nottinghamshire's
+    gold cut such rows in two). A gold item that opens no segmented item but is found inside one, after its
+    start, is the rest of the gold item that opens it: its themes join that item's and it is dropped."""
+    openings: set[tuple[str, str, str]] = set()
+    bodies: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for file, section, text in items:
+        openings.add((file, section, opening(text)))
+        bodies[(file, section)].append(opening(text, length=len(text)))
+    keys = [(item.file, item.section, opening(item.text)) for item in gold]
+    first_with: dict[tuple[str, str, str], int] = {}
+    for n, key in enumerate(keys):
+        first_with.setdefault(key, n)
+    themes = [set(item.themes) for item in gold]
+    dropped = set()
+    for n, key in enumerate(keys):
+        if key in openings:
+            continue
+        body = next((b for b in bodies[key[:2]] if b.find(key[2]) > 0), None)
+        host = first_with.get((*key[:2], body[:OPENING_CHARS])) if body else None
+        if host is not None and host != n:
+            themes[host] |= themes[n]
+            dropped.add(n)
+    return [
+        GoldItem(item.file, item.section, item.text, frozenset(themes[n]))
+        for n, item in enumerate(gold)
+        if n not in dropped
+    ]
+
+
 def score_item_level(gold: Iterable[GoldItem], predicted: Iterable[PredictedItem]) -> ThemeScore:
     """Each gold item takes the first unused predicted item of the same file and section with the same
-    opening text; a gold item with no partner counts all its themes as missed."""
+    opening text; a gold item with no partner counts all its themes as missed. Gold halves of a row the
+    segmentation keeps whole are joined first (`join_continued_rows`)."""
+    predicted = list(predicted)
     candidates: dict[tuple[str, str, str], list[PredictedItem]] = defaultdict(list)
     for item in predicted:
         candidates[(item.file, item.section, opening(item.text))].append(item)
+    gold = join_continued_rows(list(gold), ((item.file, item.section, item.text) for item in predicted))
     score = ThemeScore()
     for item in gold:
         key = (item.file, item.section, opening(item.text))

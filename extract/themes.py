@@ -10,13 +10,15 @@ The cues are data (patterns/theme_patterns.jsonl, phrases in the form of theme_m
       "education, health and social care" is a stock phrase, not a finding about social care
   {"every_cue_of": theme, "without": [group, ...]}   a "without" that every cue of the theme has, such
       as a move to adult services for social care, so a cue added later cannot miss it
+  "theme" and "veto" also take a list of ids, for a phrase that means the same for several themes
+      (an agency's contributions to plans are health_services and social_care alike)
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -98,29 +100,39 @@ def load_patterns(tokenize: Callable[[str], Iterable[object]]) -> PatternSet:
             slots = compile_phrase(entry["phrase"], tokenize)
         except (json.JSONDecodeError, KeyError, PhraseError) as error:
             raise ThemePatternError(f"{where}: {error}") from None
-        for theme in [entry.get("theme"), entry.get("veto"), *entry.get("unless", ())]:
-            if theme is not None and theme != "*" and theme not in known:
+        themes, vetoes = ids_of(entry.get("theme")), ids_of(entry.get("veto"))
+        for theme in [*themes, *vetoes, *entry.get("unless", ())]:
+            if theme != "*" and theme not in known:
                 raise ThemePatternError(f"{where}: unknown theme {theme!r}")
-        if "theme" in entry:
-            key = f"cue:{len(patterns.cues)}"
-            patterns.cues.append(
+        if themes:
+            keys = [f"cue:{len(patterns.cues) + n}" for n in range(len(themes))]
+            patterns.cues.extend(
                 Cue(
-                    theme=entry["theme"],
+                    theme=theme,
                     with_groups=tuple(entry.get("with", ())),
                     without_groups=tuple(entry.get("without", ())),
                     unless_themes=tuple(entry.get("unless", ())),
                 )
+                for theme in themes
             )
         elif "group" in entry:
-            key = f"group:{entry['group']}"
-        elif "veto" in entry:
-            key = f"veto:{entry['veto']}"
+            keys = [f"group:{entry['group']}"]
+        elif vetoes:
+            keys = [f"veto:{theme}" for theme in vetoes]
         else:
             raise ThemePatternError(f"{where}: needs 'theme', 'group' or 'veto'")
-        patterns.matcher.add(key, slots)
+        for key in keys:
+            patterns.matcher.add(key, slots)
     for cue in patterns.cues:
         cue.without_groups += theme_wide.get(cue.theme, ())
     return patterns
+
+
+def ids_of(value: str | list[str] | None) -> list[str]:
+    """A line's "theme" or "veto": one id or a list of them."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
@@ -166,8 +178,9 @@ class ThemeTagger:
                 self._annotate(doc, cues.sentences, themes)
                 yield doc
 
-    def cue_sentences(self, doc: Doc) -> CueResult:
-        """The item's sentences, and theme -> number of the first sentence a cue finds it in."""
+    def cue_sentences(self, doc: Doc, lines: Container[int] | None = None) -> CueResult:
+        """The item's sentences, and theme -> number of the first sentence a cue finds it in; with `lines`,
+        only those cue lines (numbers in PatternSet.cues) may find one."""
         sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         sentence_of = [number for number, sentence in enumerate(sentences) for _ in range(len(sentence))]
         groups: dict[str, set[int]] = {}
@@ -176,7 +189,8 @@ class ThemeTagger:
         for key, start, end in self.patterns.matcher(doc):
             kind, _, name = key.partition(":")
             if kind == "cue":
-                cue_hits.append((int(name), start, end))
+                if lines is None or int(name) in lines:
+                    cue_hits.append((int(name), start, end))
             elif kind == "group":
                 groups.setdefault(name, set()).add(sentence_of[start])
             else:

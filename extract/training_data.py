@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from sendcorpus.extract.evaluate import GoldError, GoldItem, opening
+from sendcorpus.extract.evaluate import GoldError, GoldItem, join_continued_rows, opening
 from sendcorpus.extract.layout import ParsedReport
 from sendcorpus.extract.parse import parse_report
 
@@ -37,13 +37,15 @@ def parse_gold_reports(gold_items: list[GoldItem], sources: list[Path]) -> dict[
 
 
 def labelled_items(gold_items: list[GoldItem], parsed: dict[str, ParsedReport]) -> list[LabelledItem]:
-    """Every gold item, in gold order, with the full text of its segmented item."""
+    """Every gold item, in gold order, with the full text of its segmented item (gold halves of one table
+    row joined, as `evaluate` scores them)."""
     segmented: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for file, report in parsed.items():
         for item in report.items:
             segmented[(file, item.section, opening(item.text))].append(item.text)
+    rows = ((file, item.section, item.text) for file, report in parsed.items() for item in report.items)
     labelled = []
-    for item in gold_items:
+    for item in join_continued_rows(gold_items, rows):
         candidates = segmented.get((item.file, item.section, opening(item.text)))
         if candidates:
             labelled.append(LabelledItem(item.file, item.section, candidates.pop(0), item.themes))

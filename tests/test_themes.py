@@ -15,8 +15,8 @@ from sendcorpus.extract.nlp import build_nlp
 from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.stance import stance
 from sendcorpus.extract.theme_matcher import PhraseError, compile_phrase
-from sendcorpus.extract.theme_model import MODEL_DIR, shipped_model
-from sendcorpus.extract.themes import PATTERNS, cue_pipeline, load_patterns, theme_ids, theme_labels
+from sendcorpus.extract.theme_model import MODEL_DIR, ThemeModel, Thresholds, shipped_model
+from sendcorpus.extract.themes import PATTERNS, cue_pipeline, ids_of, load_patterns, theme_ids, theme_labels
 from sendcorpus.extract.train import examples_of, train_classifier
 from sendcorpus.extract.training_data import LabelledItem
 from sendcorpus.flows import version
@@ -58,6 +58,20 @@ def test_every_pattern_line_compiles_to_a_known_theme(nlp: Language) -> None:
     patterns = load_patterns(nlp.tokenizer)
     assert {cue.theme for cue in patterns.cues} == set(theme_ids())  # every theme has at least one cue
     assert len(patterns.matcher) > 200
+
+
+def test_a_line_for_several_themes_is_a_cue_or_veto_of_each(nlp: Language) -> None:
+    """An agency's contributions and an out-of-date plan mean the same for two themes: one line each."""
+    both = themes_of(nlp, "Health and social care advice to plans is late.")
+    assert {"health_services", "social_care"} <= both
+    assert {"ehcp_quality", "annual_reviews"} <= themes_of(nlp, "Plans are not updated after reviews.")
+    # "social care" and "health needs" are cues of their themes; the stock phrase is a veto of both
+    assert not {"health_services", "social_care"} & themes_of(
+        nlp, "EHC plans miss social care and health needs."
+    )
+    assert {"health_services", "social_care"} <= themes_of(
+        nlp, "Social care is slow. Health needs are unmet."
+    )
 
 
 def test_a_word_stem_is_refused_with_a_message(nlp: Language) -> None:
@@ -253,7 +267,7 @@ def test_no_cue_is_silenced_by_the_rest_of_the_file(nlp: Language) -> None:
         for entry in entries
         if "theme" in entry and not entry.get("with")
         for text in sorted(_plain_wordings(entry["phrase"], nlp))
-        if entry["theme"] not in themes_of(nlp, text)
+        if not set(ids_of(entry["theme"])) <= themes_of(nlp, text)
     ]
     assert silenced == []
 
@@ -389,19 +403,26 @@ def test_the_pipeline_version_digests_the_model_manifest() -> None:
     assert {"manifest.json", "thresholds.json"} <= names
 
 
-def test_the_model_adds_a_theme_the_cues_miss_with_the_sentence_it_scores_highest() -> None:
-    model = shipped_model()
-    alone = {theme: limits.alone for theme, limits in model.thresholds.items() if limits.alone <= 1}
-    assert alone, "the model never tags a theme on its own"
+def test_a_theme_only_the_model_finds_is_quoted_from_the_sentence_it_scores_highest() -> None:
+    """The shipped thresholds let the model add no theme (it never beat the cues by the margin on inner
+    folds), so one is opened for the test: the cues find leadership only, and the model's theme is quoted
+    from its own sentence, not the cue's."""
     nlp = build_nlp()
+    tagger = nlp.get_pipe("send_themes")
+    shipped = shipped_model()
     text = (
-        "The area has a well-established governance board. Leaders use performance data and "
-        "self-evaluation to hold each other to account and to plan joint commissioning."
+        "The area has a well-established governance board. "
+        "Families of autistic children describe long delays before anyone sees their child."
     )
-    doc = nlp(text)
-    hits = {hit.theme: hit for hit in doc._.theme_hits}
-    assert "leadership_strategy" in hits
-    assert hits["leadership_strategy"].evidence in text
+    assert [hit.theme for hit in nlp(text)._.theme_hits] == ["leadership_strategy"]
+    opened = {**shipped.thresholds, "neurodevelopmental": Thresholds(0.0, 0.0)}
+    tagger.model = ThemeModel(shipped.nlp, opened)
+    try:
+        hits = {hit.theme: hit.evidence for hit in nlp(text)._.theme_hits}
+    finally:
+        tagger.model = shipped
+    board, families = text.split(". ")
+    assert hits == {"leadership_strategy": board + ".", "neurodevelopmental": families}
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
