@@ -4,6 +4,7 @@ inspection reports, ingest them, and record what was seen (`sources`) and the ru
 No `from __future__ import annotations` here: a served deployment validates the flow's parameters
 from its annotations in another process, and pydantic cannot resolve them when they are strings."""
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -181,8 +182,8 @@ def update(
             why = f"no providers found on {site}: {discovery.failures[0]}"
         if why:
             if db.exists():
-                with IngestLock(db, wait=True):
-                    _record_failure(db, summary, started, why)
+                with IngestLock(db, wait=True), contextlib.suppress(DatabaseBusy):
+                    _record_failure(db, summary, started, why)  # held by a reader: the failure says it
             return Failed(message=why)  # type: ignore[return-value]
         summary.providers, summary.failures = discovery.providers, list(discovery.failures)
         summary.discovered = len(discovery.publications)
@@ -190,11 +191,7 @@ def update(
             try:
                 con = connect(db, wait_seconds=WRITER_WAIT_SECONDS)
             except DatabaseBusy:
-                why = (
-                    f"another process (a `sql` or `report` reader, or another program) held {db} for more "
-                    f"than {WRITER_WAIT_SECONDS:g} s; nothing was written: run update again when it is free"
-                )
-                return Failed(message=why)  # type: ignore[return-value]
+                return Failed(message=_held_message(db, "nothing was written"))  # type: ignore[return-value]
             try:
                 record_seen(con, seen_frame(discovery.publications), started)
                 plan = plan_downloads(discovery.publications, statuses(con), loaded_urls(con))
@@ -209,11 +206,25 @@ def update(
                 inputs = [item for _, item in ready]
                 ingested = _ingest_quietly(db, inputs) if inputs else None
             except BaseException as error:
-                _record_failure(db, summary, started, _failure_reason(error))
+                with contextlib.suppress(DatabaseBusy):
+                    _record_failure(db, summary, started, _failure_reason(error))
                 raise
             summary.requests = client.requests
-            _finish(db, summary, plan, ready, download_failures, ingested, started, clock)
+            try:
+                _finish(db, summary, plan, ready, download_failures, ingested, started, clock)
+            except DatabaseBusy:
+                # the ingest committed its reports; the next update finds them in corpus.reports and marks
+                # their sources loaded (plan_downloads), so nothing is fetched twice
+                kept = "the reports this run loaded are kept and the next update records them"
+                return Failed(message=_held_message(db, kept))  # type: ignore[return-value]
     return summary
+
+
+def _held_message(db: Path, outcome: str) -> str:
+    return (
+        f"another process (a `sql` or `report` reader, or another program) held {db} for more than "
+        f"{WRITER_WAIT_SECONDS:g} s; {outcome}: run update again when it is free"
+    )
 
 
 def _ingest_quietly(db: Path, inputs: list[InputFile]) -> RunSummary:

@@ -19,10 +19,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from sendcorpus import cli
+from sendcorpus.flows import update as update_flow
 from sendcorpus.flows.http import PoliteClient, Politeness
 from sendcorpus.flows.update import discover_publications, update
 from sendcorpus.seeds.seed_reports import seed_inputs
 from sendcorpus.warehouse.db import connect
+from sendcorpus.warehouse.sources import LOADED, PENDING
 
 from conftest import HACKNEY_TXT
 from fixture_site import (
@@ -213,6 +215,49 @@ def test_an_update_held_off_past_its_wait_fails_in_one_line_and_writes_nothing(
     assert "Traceback" not in err
     assert site.file_requests() == []
     assert _rows(db, "SELECT count(*) FROM sources") == [(0,)]
+
+
+def test_a_reader_holding_on_after_the_ingest_keeps_the_reports_and_the_next_update_records_them(
+    httpserver: HTTPServer,
+    file_server: HTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Held past the wait between the ingest and the run's record: one line, no traceback, the loaded
+    report kept, and the next update marks its source loaded without fetching it again."""
+    site = FixtureSite(httpserver, file_server)
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    db = tmp_path / "sendcorpus.duckdb"
+    connect(db).close()
+    monkeypatch.setattr("sendcorpus.flows.update.WRITER_WAIT_SECONDS", 1.0)
+    real_ingest = update_flow._ingest_quietly
+    with contextlib.ExitStack() as held:
+
+        def ingest_then_a_reader_opens(db: Path, inputs: list) -> object:
+            summary = real_ingest(db, inputs)
+            held.enter_context(_reader_holding(db))
+            return summary
+
+        monkeypatch.setattr(update_flow, "_ingest_quietly", ingest_then_a_reader_opens)
+        code = _update(site, db, tmp_path / "cache")
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"sendcorpus: update failed: another process (a `sql` or `report` reader, or another program) held "
+        f"{db} for more than 1 s; the reports this run loaded are kept and the next update records them: "
+        "run update again when it is free"
+    )
+    assert "Traceback" not in err
+    assert _rows(db, "SELECT source_url FROM corpus.reports") == _rows(db, "SELECT url FROM sources")
+    assert _rows(db, "SELECT status FROM sources") == [(PENDING,)]
+    monkeypatch.undo()
+    downloads = len(site.file_requests())
+    assert _update(site, db, tmp_path / "cache") == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("update: 1 providers, 1 area SEND publications: 0 new, 1 unchanged"), out
+    assert _rows(db, "SELECT status FROM sources") == [(LOADED,)]
+    assert len(site.file_requests()) == downloads
 
 
 def _artifact_for(flow_run_id: str) -> str:
