@@ -21,7 +21,7 @@ from prefect.utilities.annotations import quote
 from sendcorpus.flows.discover import READABLE_KINDS, Discovery, Publication, discover
 from sendcorpus.flows.fetch import FetchError
 from sendcorpus.flows.http import PoliteClient, Politeness, SiteUnreachable
-from sendcorpus.flows.ingest import RunSummary, ingest
+from sendcorpus.flows.ingest import DatabaseHeld, RunSummary, ingest
 from sendcorpus.flows.lock import IngestLock
 from sendcorpus.flows.run_report import record_and_publish
 from sendcorpus.flows.sources import InputFile, sha256_of
@@ -205,6 +205,10 @@ def update(
                 )
                 inputs = [item for _, item in ready]
                 ingested = _ingest_quietly(db, inputs) if inputs else None
+            except DatabaseHeld as error:
+                with contextlib.suppress(DatabaseBusy):
+                    _record_failure(db, summary, started, str(error))
+                return Failed(message=_held_message(db, _KEPT))  # type: ignore[return-value]
             except BaseException as error:
                 with contextlib.suppress(DatabaseBusy):
                     _record_failure(db, summary, started, _failure_reason(error))
@@ -213,11 +217,13 @@ def update(
             try:
                 _finish(db, summary, plan, ready, download_failures, ingested, started, clock)
             except DatabaseBusy:
-                # the ingest committed its reports; the next update finds them in corpus.reports and marks
-                # their sources loaded (plan_downloads), so nothing is fetched twice
-                kept = "the reports this run loaded are kept and the next update records them"
-                return Failed(message=_held_message(db, kept))  # type: ignore[return-value]
+                return Failed(message=_held_message(db, _KEPT))  # type: ignore[return-value]
     return summary
+
+
+# what the ingest committed stays; the next update finds it in corpus.reports and marks its sources loaded
+# (plan_downloads), so nothing loaded is fetched twice
+_KEPT = "the reports this run loaded are kept and the next update records them"
 
 
 def _held_message(db: Path, outcome: str) -> str:

@@ -217,29 +217,35 @@ def test_an_update_held_off_past_its_wait_fails_in_one_line_and_writes_nothing(
     assert _rows(db, "SELECT count(*) FROM sources") == [(0,)]
 
 
-def test_a_reader_holding_on_after_the_ingest_keeps_the_reports_and_the_next_update_records_them(
+@pytest.mark.parametrize("when", ["after the ingest", "during the ingest"])
+def test_a_reader_holding_on_past_the_wait_fails_in_one_line_and_the_next_update_finishes(
     httpserver: HTTPServer,
     file_server: HTTPServer,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    when: str,
 ) -> None:
-    """Held past the wait between the ingest and the run's record: one line, no traceback, the loaded
-    report kept, and the next update marks its source loaded without fetching it again."""
+    """Held past the wait after the run's first write: one line, no traceback, whatever was loaded kept,
+    and the next update records it (a loaded report's source is marked loaded without a new download)."""
     site = FixtureSite(httpserver, file_server)
     site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
     db = tmp_path / "sendcorpus.duckdb"
     connect(db).close()
     monkeypatch.setattr("sendcorpus.flows.update.WRITER_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr("sendcorpus.flows.ingest.WRITER_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr("sendcorpus.flows.run_report.WRITER_WAIT_SECONDS", 1.0)
     real_ingest = update_flow._ingest_quietly
     with contextlib.ExitStack() as held:
 
-        def ingest_then_a_reader_opens(db: Path, inputs: list) -> object:
+        def ingest_with_a_reader(db: Path, inputs: list) -> object:
+            if when == "during the ingest":
+                held.enter_context(_reader_holding(db))
             summary = real_ingest(db, inputs)
             held.enter_context(_reader_holding(db))
             return summary
 
-        monkeypatch.setattr(update_flow, "_ingest_quietly", ingest_then_a_reader_opens)
+        monkeypatch.setattr(update_flow, "_ingest_quietly", ingest_with_a_reader)
         code = _update(site, db, tmp_path / "cache")
     _, err = capsys.readouterr()
     assert code == 1
@@ -249,15 +255,19 @@ def test_a_reader_holding_on_after_the_ingest_keeps_the_reports_and_the_next_upd
         "run update again when it is free"
     )
     assert "Traceback" not in err
-    assert _rows(db, "SELECT source_url FROM corpus.reports") == _rows(db, "SELECT url FROM sources")
+    loaded = 1 if when == "after the ingest" else 0
+    assert _rows(db, "SELECT count(*) FROM corpus.reports") == [(loaded,)]
     assert _rows(db, "SELECT status FROM sources") == [(PENDING,)]
     monkeypatch.undo()
     downloads = len(site.file_requests())
     assert _update(site, db, tmp_path / "cache") == 0
     out, _ = capsys.readouterr()
-    assert out.startswith("update: 1 providers, 1 area SEND publications: 0 new, 1 unchanged"), out
+    assert out.startswith(
+        f"update: 1 providers, 1 area SEND publications: {1 - loaded} new, {loaded} unchanged"
+    )
     assert _rows(db, "SELECT status FROM sources") == [(LOADED,)]
-    assert len(site.file_requests()) == downloads
+    if loaded:
+        assert len(site.file_requests()) == downloads
 
 
 def _artifact_for(flow_run_id: str) -> str:
