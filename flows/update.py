@@ -205,10 +205,11 @@ def update(
                 )
                 inputs = [item for _, item in ready]
                 ingested = _ingest_quietly(db, inputs) if inputs else None
-            except DatabaseHeld as error:
+            except DatabaseHeld:
+                held = _held_message(db, _KEPT)  # the ingest's own wording says "run ingest again"
                 with contextlib.suppress(DatabaseBusy):
-                    _record_failure(db, summary, started, str(error))
-                return Failed(message=_held_message(db, _KEPT))  # type: ignore[return-value]
+                    _record_failure(db, summary, started, held)
+                return Failed(message=held)  # type: ignore[return-value]
             except BaseException as error:
                 with contextlib.suppress(DatabaseBusy):
                     _record_failure(db, summary, started, _failure_reason(error))

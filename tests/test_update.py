@@ -165,6 +165,23 @@ def _reader_holding(db: Path) -> Iterator[None]:
         reader.communicate("\n", timeout=30)
 
 
+KEPT = "the reports this run loaded are kept and the next update records them"
+
+
+def _held(db: Path, outcome: str) -> str:
+    return (
+        f"another process (a `sql` or `report` reader, or another program) held {db} for more than 1 s; "
+        f"{outcome}: run update again when it is free"
+    )
+
+
+def _assert_held(code: int, err: str, db: Path, outcome: str) -> None:
+    """Exit 1, one last line naming the holder and what became of the run, and no traceback."""
+    assert code == 1
+    assert err.strip().splitlines()[-1] == f"sendcorpus: update failed: {_held(db, outcome)}"
+    assert "Traceback" not in err
+
+
 @pytest.mark.slow
 def test_an_update_waits_for_a_reader_to_let_go_of_the_database(
     httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path
@@ -206,13 +223,7 @@ def test_an_update_held_off_past_its_wait_fails_in_one_line_and_writes_nothing(
     monkeypatch.setattr("sendcorpus.flows.update.WRITER_WAIT_SECONDS", 1.0)
     with _reader_holding(db):
         code = _update(site, db, tmp_path / "cache")
-    _, err = capsys.readouterr()
-    assert code == 1
-    assert err.strip().splitlines()[-1] == (
-        f"sendcorpus: update failed: another process (a `sql` or `report` reader, or another program) held "
-        f"{db} for more than 1 s; nothing was written: run update again when it is free"
-    )
-    assert "Traceback" not in err
+    _assert_held(code, capsys.readouterr().err, db, "nothing was written")
     assert site.file_requests() == []
     assert _rows(db, "SELECT count(*) FROM sources") == [(0,)]
 
@@ -240,22 +251,18 @@ def test_a_reader_holding_on_past_the_wait_fails_in_one_line_and_the_next_update
 
         def ingest_with_a_reader(db: Path, inputs: list) -> object:
             if when == "during the ingest":
-                held.enter_context(_reader_holding(db))
+                with _reader_holding(db):  # it leaves as the ingest gives up, so the failure is recorded
+                    return real_ingest(db, inputs)
             summary = real_ingest(db, inputs)
             held.enter_context(_reader_holding(db))
             return summary
 
         monkeypatch.setattr(update_flow, "_ingest_quietly", ingest_with_a_reader)
         code = _update(site, db, tmp_path / "cache")
-    _, err = capsys.readouterr()
-    assert code == 1
-    assert err.strip().splitlines()[-1] == (
-        f"sendcorpus: update failed: another process (a `sql` or `report` reader, or another program) held "
-        f"{db} for more than 1 s; the reports this run loaded are kept and the next update records them: "
-        "run update again when it is free"
-    )
-    assert "Traceback" not in err
+    _assert_held(code, capsys.readouterr().err, db, KEPT)
     loaded = 1 if when == "after the ingest" else 0
+    update_rows = _rows(db, "SELECT status FROM runs WHERE kind = 'update'")
+    assert update_rows == ([] if loaded else [(f"failed: {_held(db, KEPT)}",)])  # still held: no row
     assert _rows(db, "SELECT count(*) FROM corpus.reports") == [(loaded,)]
     assert _rows(db, "SELECT status FROM sources") == [(PENDING,)]
     monkeypatch.undo()
