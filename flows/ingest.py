@@ -17,6 +17,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
+from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -95,7 +96,10 @@ def load(
     reference tables if they are stale, so even a run stopped after one chunk leaves a usable corpus."""
     records = [result for result in results if isinstance(result, ReportRecord)]
     rejected = [*rejections, *(result for result in results if isinstance(result, Rejection))]
-    con = _writer(db)
+    try:
+        con = _writer(db)
+    except DatabaseHeld as held:
+        return _ended_by(held)  # type: ignore[return-value]
     try:
         if first:
             refresh_reference(con)  # usually done already, while Prefect's server started
@@ -109,7 +113,10 @@ def load(
 def finish(db: Path, reindex: bool) -> None:
     """Rebuild the search index when reports changed or the last build did not finish, and record
     the pipeline version of this finished run."""
-    con = _writer(db)
+    try:
+        con = _writer(db)
+    except DatabaseHeld as held:
+        return _ended_by(held)  # type: ignore[return-value]
     try:
         if reindex:
             build_search_index(con)
@@ -127,6 +134,12 @@ def _writer(db: Path):  # type: ignore[no-untyped-def]
             f"another program) for more than {WRITER_WAIT_SECONDS:g} s; the chunks already loaded are kept: "
             "run ingest again when it is free to do the rest"
         ) from None
+
+
+def _ended_by(held: DatabaseHeld) -> State:
+    """A task's or the run's end when readers held the database: its one-line reason in Prefect's log (a
+    scheduled run's log has no command line to quiet a traceback), and the caller still gets `held` raised."""
+    return Failed(message=str(held), data=held)
 
 
 @flow(name="ingest", log_prints=False)
@@ -157,7 +170,10 @@ def ingest(
     )
     if planner.plan.to_fetch:
         fetch_missing(quote(planner), cache or db.parent / "cache")
-    new, rejections = _run_plan(planner.plan, db, workers or default_workers(), max(1, chunk_size))
+    try:
+        new, rejections = _run_plan(planner.plan, db, workers or default_workers(), max(1, chunk_size))
+    except DatabaseHeld as held:
+        return _ended_by(held)  # type: ignore[return-value]
     return summarise(new, planner.plan.unchanged, rejections, time.perf_counter() - started, _flow_run_id())
 
 
@@ -177,7 +193,8 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
     rejections = [r for r in plan.rejections if r not in plan.to_record]
     to_record = list(plan.to_record)
     if not chunks and (to_record or plan.migrate):
-        rejections += load(quote([]), quote(to_record), quote(plan.replace_ids), db, first=True)[1]
+        state = load(quote([]), quote(to_record), quote(plan.replace_ids), db, first=True, return_state=True)
+        rejections += state.result()[1]  # raises what the task ended by (`_ended_by`)
         to_record = []
     first = True
     # what exists now (Prefect, Polars, DuckDB: ≈ 0.15 M objects) outlives the run; frozen, it is skipped by
@@ -203,14 +220,14 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
             results = pending.popleft().result()
             submit_next()
             loaded, chunk_rejections = load(
-                quote(results), quote(to_record), quote(plan.replace_ids), db, first=first
-            )
+                quote(results), quote(to_record), quote(plan.replace_ids), db, first=first, return_state=True
+            ).result()
             to_record, first = [], False
             new += loaded
             rejections += chunk_rejections
             progress.advance(len(results))
     if new or plan.reindex or plan.finish or plan.migrate:
-        finish(db, reindex=bool(new) or plan.reindex)
+        finish(db, reindex=bool(new) or plan.reindex, return_state=True).result()
     return new, rejections
 
 

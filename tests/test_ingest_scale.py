@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -14,14 +15,14 @@ import duckdb
 import pytest
 
 from sendcorpus.flows.analyse import Analyser
-from sendcorpus.flows.ingest import DatabaseHeld, _writer
+from sendcorpus.flows.ingest import DatabaseHeld, _writer, ingest
 from sendcorpus.flows.plan import cached_sha256
 from sendcorpus.flows.sources import InputFile
 from sendcorpus.warehouse.db import connect
 from sendcorpus.warehouse.load import Rejection, ReportRecord, load_chunk
 
 from conftest import HACKNEY_TXT, REPORTS
-from processes import crash, run_cli
+from processes import crash, reader_holding, run_cli
 
 _cli = partial(run_cli, timeout=300)
 
@@ -179,27 +180,30 @@ def test_the_writer_waits_for_a_reader_a_bounded_time_and_says_the_file_is_held(
     corpus_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = _copy(corpus_db, tmp_path)
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); "
-            "time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"  # it holds the file
-        monkeypatch.setattr("sendcorpus.flows.ingest.WRITER_WAIT_SECONDS", 1.5)
+    monkeypatch.setattr("sendcorpus.flows.ingest.WRITER_WAIT_SECONDS", 1.5)
+    with reader_holding(db):
         started = time.monotonic()
         with pytest.raises(DatabaseHeld, match=r"held by another process.*chunks already loaded are kept"):
             _writer(db)
         assert 1.4 < time.monotonic() - started < 20
-    finally:
-        reader.kill()
-        reader.wait()
     _writer(db).close()  # free again once the reader has gone
+
+
+def test_an_ingest_held_off_fails_in_prefects_log_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scheduled update runs the ingest as a subflow, and its log is Prefect's (no command line to quiet
+    it): an expected failure there is the run's state with its one-line reason, not a task's traceback."""
+    db = tmp_path / "held.duckdb"
+    connect(db).close()
+    monkeypatch.setattr("sendcorpus.flows.ingest.WRITER_WAIT_SECONDS", 1.0)
+    for name in ("prefect.flow_runs", "prefect.task_runs"):  # as a served run has them (the CLI quiets them)
+        caplog.set_level(logging.INFO, logger=name)
+    with reader_holding(db), pytest.raises(DatabaseHeld, match="chunks already loaded are kept"):
+        ingest(db=db, sources=[REPORTS / "rutland.pdf"], use_registry=False, workers=1)
+    assert "Finished in state Failed('the database" in caplog.text, caplog.text
+    assert "Traceback" not in caplog.text, caplog.text
+    assert connect(db).execute("SELECT count(*) FROM corpus.reports").fetchone() == (0,)
 
 
 @pytest.mark.slow

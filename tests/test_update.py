@@ -37,6 +37,7 @@ from fixture_site import (
     file_host,
     malformed_page,
 )
+from processes import reader_holding
 
 RUNS = "SELECT kind, status, discovered, new, unchanged, rejected, failed, flow_run_id FROM runs"
 
@@ -143,28 +144,6 @@ def test_update_loads_what_is_listed_and_a_second_run_only_what_is_new(
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
 
 
-_READER = """
-import duckdb, sys
-con = duckdb.connect(sys.argv[1], read_only=True)
-print("holding", flush=True)
-sys.stdin.readline()  # until the test lets go
-con.close()
-"""
-
-
-@contextlib.contextmanager
-def _reader_holding(db: Path) -> Iterator[None]:
-    """Another process with `db` open read-only until the block ends."""
-    reader = subprocess.Popen(
-        [sys.executable, "-c", _READER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert reader.stdout is not None and reader.stdout.readline().strip() == "holding"
-        yield
-    finally:
-        reader.communicate("\n", timeout=30)
-
-
 KEPT = "the reports this run loaded are kept and the next update records them"
 
 
@@ -195,7 +174,7 @@ def test_an_update_waits_for_a_reader_to_let_go_of_the_database(
     connect(db).close()
     command = [sys.executable, "-m", "sendcorpus.cli", "update", "--site", site.url, "--delay", "0"]
     command += ["--db", str(db), "--cache", str(tmp_path / "cache")]
-    with _reader_holding(db):
+    with reader_holding(db):
         update = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while "/provider/44/80547" not in site.seen:  # discovered: the update's next step opens the file
@@ -221,7 +200,7 @@ def test_an_update_held_off_past_its_wait_fails_in_one_line_and_writes_nothing(
     db = tmp_path / "sendcorpus.duckdb"
     connect(db).close()
     monkeypatch.setattr("sendcorpus.flows.update.WRITER_WAIT_SECONDS", 1.0)
-    with _reader_holding(db):
+    with reader_holding(db):
         code = _update(site, db, tmp_path / "cache")
     _assert_held(code, capsys.readouterr().err, db, "nothing was written")
     assert site.file_requests() == []
@@ -251,10 +230,10 @@ def test_a_reader_holding_on_past_the_wait_fails_in_one_line_and_the_next_update
 
         def ingest_with_a_reader(db: Path, inputs: list) -> object:
             if when == "during the ingest":
-                with _reader_holding(db):  # it leaves as the ingest gives up, so the failure is recorded
+                with reader_holding(db):  # it leaves as the ingest gives up, so the failure is recorded
                     return real_ingest(db, inputs)
             summary = real_ingest(db, inputs)
-            held.enter_context(_reader_holding(db))
+            held.enter_context(reader_holding(db))
             return summary
 
         monkeypatch.setattr(update_flow, "_ingest_quietly", ingest_with_a_reader)
