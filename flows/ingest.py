@@ -138,7 +138,9 @@ def _writer(db: Path):  # type: ignore[no-untyped-def]
 
 def _ended_by(held: DatabaseHeld) -> State:
     """A task's or the run's end when readers held the database: its one-line reason in Prefect's log (a
-    scheduled run's log has no command line to quiet a traceback), and the caller still gets `held` raised."""
+    scheduled run's log has no command line to quiet a traceback), and the caller still gets `held` raised.
+    A task called plainly hands back the state it returned instead of raising, so `_run_plan` calls the
+    tasks with `return_state=True` and takes `.result()`, which raises `held`."""
     return Failed(message=str(held), data=held)
 
 
@@ -194,7 +196,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
     to_record = list(plan.to_record)
     if not chunks and (to_record or plan.migrate):
         state = load(quote([]), quote(to_record), quote(plan.replace_ids), db, first=True, return_state=True)
-        rejections += state.result()[1]  # raises what the task ended by (`_ended_by`)
+        rejections += state.result()[1]
         to_record = []
     first = True
     # what exists now (Prefect, Polars, DuckDB: ≈ 0.15 M objects) outlives the run; frozen, it is skipped by
