@@ -31,6 +31,27 @@ atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 settings.configure_prefect()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One Prefect API for all the flow runs of this test process, started before collection (Prefect
+    reads PREFECT_API_URL when first imported). It is the temporary server an ingest starts for itself,
+    started once: each command run as a user runs it would otherwise start its own, ≈ 9 s of CPU apiece.
+    Tests of the serverless default take `prefect_without_a_server`. The xdist controller runs no tests."""
+    if settings.configured_api_url() or getattr(config.option, "numprocesses", None):
+        return
+    from sendcorpus.flows.temporary_server import TemporaryServer
+
+    server = TemporaryServer()  # stopped at exit, and dies with this process
+    server.wait_until_healthy(120)
+    os.environ["PREFECT_API_URL"] = server.api_url
+
+
+@pytest.fixture
+def prefect_without_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands this test runs get no PREFECT_API_URL: each starts Prefect's temporary server of its own,
+    as on a user's machine."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def corpus_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The 44 shared PDFs plus the Hackney text report, ingested by a real Prefect flow run: once per

@@ -245,7 +245,7 @@ def test_workers_and_chunk_size_must_be_positive_whole_numbers(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale() -> None:
+def test_the_scale_benchmark_prints_its_numbers_at_a_tiny_scale(prefect_without_a_server: None) -> None:
     # six Prefect runs (trivial flows, ingest, kill, re-runs) on one server, as `schedule` runs them; the
     # temporary server per run is the default, which test_memory_scale's benchmark run takes
     args = ("benchmark", "--scale", "3", "--workers", "2", "--kill-at", "0.5", "--compare-runners")

@@ -114,7 +114,7 @@ def test_an_index_without_postings_is_rebuilt_by_the_next_ingest(corpus_db: Path
 
 
 @pytest.mark.slow
-def test_the_scale_benchmark_logs_memory_per_process(tmp_path: Path) -> None:
+def test_the_scale_benchmark_logs_memory_per_process(tmp_path: Path, prefect_without_a_server: None) -> None:
     log = tmp_path / "memory.csv"
     result = _cli("benchmark", "--scale", "2", "--workers", "2", "--memory-log", str(log), timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]

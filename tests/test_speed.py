@@ -114,7 +114,9 @@ def test_reports_prestarted_before_the_flow_are_taken_over_not_analysed_again() 
 
 
 @pytest.mark.slow
-def test_a_sigkilled_ingest_takes_its_prefect_server_and_workers_down_with_it(tmp_path: Path) -> None:
+def test_a_sigkilled_ingest_takes_its_prefect_server_and_workers_down_with_it(
+    tmp_path: Path, prefect_without_a_server: None
+) -> None:
     args = [
         sys.executable,
         "-m",

@@ -163,7 +163,7 @@ def _assert_held(code: int, err: str, db: Path, outcome: str) -> None:
 
 @pytest.mark.slow
 def test_an_update_waits_for_a_reader_to_let_go_of_the_database(
-    httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path
+    httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path, prefect_without_a_server: None
 ) -> None:
     """A user reading the database (`sql`, a notebook) as a scheduled update comes to write delays the
     update; it does not fail it (CI once saw a run fail this way, and the report it had loaded was never
