@@ -24,6 +24,7 @@ from prefect.utilities.annotations import quote
 from sendcorpus.flows.analyse import Analyser, Result, analyse_report, chunks_in_flight, default_workers
 from sendcorpus.flows.fetch import FetchError, fetch_report
 from sendcorpus.flows.plan import Plan, Planner, list_inputs, read_corpus_state
+from sendcorpus.flows.prefect_logs import drop_empty_exceptions
 from sendcorpus.flows.progress import RunProgress
 from sendcorpus.flows.sources import InputFile
 from sendcorpus.flows.summary import RunSummary, summarise
@@ -162,6 +163,7 @@ def ingest(
     `inputs` are extra ready inputs (a local path, provenance filled in) added to those found from
     `sources` and the registry. `workers` processes read and analyse reports (default: one per core)."""
     started = time.perf_counter()
+    drop_empty_exceptions()
     planner = plan_run(
         list(sources or []),
         registry if use_registry else None,
