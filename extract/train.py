@@ -38,6 +38,7 @@ INNER_FOLDS = 3
 # candidate thresholds; above 1 means "never" (cue-only for with_cue=0, alone=NEVER)
 GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 NEVER = 1.01
+CUES_ONLY = Thresholds(0.0, NEVER)
 MARGIN = 0.02
 
 
@@ -128,8 +129,7 @@ def choose_thresholds(
     earlier pair of the grid, so the choice is deterministic."""
     chosen = {}
     for theme in theme_ids():
-        cues_only = Thresholds(0.0, NEVER)
-        best, best_f1 = cues_only, _f1(cues_only, theme, examples, scores) + MARGIN
+        best, best_f1 = CUES_ONLY, _f1(CUES_ONLY, theme, examples, scores) + MARGIN
         for with_cue, alone in itertools.product(GRID, (*GRID, NEVER)):
             limits = Thresholds(with_cue, alone)
             if alone >= with_cue and (f1 := _f1(limits, theme, examples, scores)) > best_f1:
@@ -169,18 +169,35 @@ def fit(examples: Sequence[Example], seed: int, workdir: Path) -> ThemeModel:
     return ThemeModel(nlp=train_classifier(examples, seed, workdir), thresholds=thresholds)
 
 
-def cross_validate(examples: Sequence[Example], k: int, seed: int) -> list[set[str]]:
+@dataclass(frozen=True)
+class CrossValidated:
+    predicted: list[set[str]]  # per example, by the recipe fitted on the other folds
+    thresholds: list[dict[str, Thresholds]]  # per fold, as fitted on the other folds
+
+    def model_used(self) -> list[tuple[int, str]]:
+        """The (fold, theme) pairs whose thresholds read the classifier's score, not the cues alone."""
+        return [
+            (fold, theme)
+            for fold, chosen in enumerate(self.thresholds)
+            for theme, limits in sorted(chosen.items())
+            if limits != CUES_ONLY
+        ]
+
+
+def cross_validate(examples: Sequence[Example], k: int, seed: int) -> CrossValidated:
     """The themes of every example, predicted by the recipe fitted on the other k-1 folds."""
     folds = fold_of([e.item.file for e in examples], k, seed)
     predicted: list[set[str]] = [set() for _ in examples]
+    thresholds = []
     with tempfile.TemporaryDirectory(prefix="sendcorpus-cv-") as tmp:
         for fold in range(k):
             train = [e for e in examples if folds[e.item.file] != fold]
             held = [n for n, e in enumerate(examples) if folds[e.item.file] == fold]
             model = fit(train, seed, Path(tmp))
+            thresholds.append(model.thresholds)
             for n, scores in zip(held, model.scores(examples[n].text for n in held), strict=True):
                 predicted[n] = model.decide(scores, set(examples[n].cues))
-    return predicted
+    return CrossValidated(predicted, thresholds)
 
 
 def save_model(model: ThemeModel, folder: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from pathlib import Path
 
@@ -94,6 +95,18 @@ def test_evaluate_cross_validated_on_the_shared_gold() -> None:
     assert float(unseen.split("item level")[1].split("F1")[1].split()[0]) >= 0.86
     strict = result.stdout.split("only the cue lines that found a right theme in the other folds")[1]
     assert float(strict.split("item level")[1].split("F1")[1].split()[0]) >= 0.865
+    # measured: the model's score was read in 0 of 60 theme-folds, so it changed no item's themes
+    micro = re.search(r"Themes, item level.*?micro \(all\).*?F1 ([\d.]+)", result.stdout, re.S)
+    effect = re.search(
+        r"thresholds reading its score +(\d+) of 60 theme-folds.*\n"
+        r"  items whose themes it changed (\d+) of (\d+) .*\n"
+        r"  item level F1 +([\d.]+) with it, ([\d.]+) with the cues alone",
+        result.stdout,
+    )
+    assert micro and effect, result.stdout[-2000:]
+    used, changed, items, with_model, cues_alone = effect.groups()
+    assert int(used) <= 60 and int(changed) <= int(items) > 1000
+    assert with_model == micro.group(1) and float(cues_alone) >= 0.88
 
 
 def _small_gold(root: Path, names: list[str]) -> Path:
@@ -124,6 +137,8 @@ def test_train_writes_a_model_and_evaluate_folds_runs_on_any_gold(tmp_path: Path
     assert result.returncode == 0, result.stdout[-2000:]
     assert "2-fold cross-validation by report (seed 1)" in result.stdout
     assert "Themes, item level" in result.stdout and "OK: every bar is met" in result.stdout
+    assert "What the trained classifier adds over the rule cues" in result.stdout
+    assert "theme-folds" in result.stdout and "with the cues alone" in result.stdout
 
 
 def test_train_and_evaluate_refuse_bad_arguments_in_one_line(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.theme_model import Thresholds
 from sendcorpus.extract.themes import cue_pipeline, theme_ids
 from sendcorpus.extract.train import (
+    CUES_ONLY,
     NEVER,
+    CrossValidated,
     Example,
     choose_thresholds,
     cues_from_other_folds,
@@ -298,6 +300,15 @@ def test_thresholds_keep_the_cues_unless_the_model_clearly_beats_them() -> None:
     assert choose_thresholds(examples, useless)["therapies"] == Thresholds(0.0, NEVER)
     telling = [{**score, "therapies": 0.9 if n % 2 else 0.1} for n, score in enumerate(useless)]
     assert choose_thresholds(examples, telling)["therapies"].tags(0.9, cue=False)
+
+
+def test_the_folds_whose_thresholds_read_the_model_are_named() -> None:
+    cues_only = dict.fromkeys(theme_ids(), CUES_ONLY)
+    fitted = CrossValidated(
+        predicted=[],
+        thresholds=[cues_only, {**cues_only, "therapies": Thresholds(0.0, 0.4)}, cues_only],
+    )
+    assert fitted.model_used() == [(1, "therapies")]
 
 
 def test_bad_folds_are_a_one_line_error() -> None:
