@@ -188,7 +188,7 @@ def cross_validate(examples: Sequence[Example], k: int, seed: int) -> CrossValid
     """The themes of every example, predicted by the recipe fitted on the other k-1 folds."""
     folds = fold_of([e.item.file for e in examples], k, seed)
     predicted: list[set[str]] = [set() for _ in examples]
-    thresholds = []
+    thresholds: list[dict[str, Thresholds]] = []
     with tempfile.TemporaryDirectory(prefix="sendcorpus-cv-") as tmp:
         for fold in range(k):
             train = [e for e in examples if folds[e.item.file] != fold]
