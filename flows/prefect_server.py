@@ -22,6 +22,10 @@ import httpx
 
 from sendcorpus.settings import configured_api_url
 
+# the orderly way out after SIGTERM (the flow runs, then the server: up to 15 s each) ends well within this
+EXIT_GRACE = 40.0
+_servers: list[subprocess.Popen[bytes]] = []  # the servers `prefect_server` started, for a forced stop
+
 
 class ServerFailed(Exception):
     """The Prefect server did not come up."""
@@ -46,6 +50,7 @@ def prefect_server(log_dir: Path, startup_timeout: float = 120.0) -> Iterator[st
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stopping it stops its workers too
         )
+    _servers.append(process)
     try:
         wait_until_healthy(api_url, process, startup_timeout, "the Prefect server", 0.5, f"; see {log_path}")
         os.environ["PREFECT_API_URL"] = api_url
@@ -53,6 +58,7 @@ def prefect_server(log_dir: Path, startup_timeout: float = 120.0) -> Iterator[st
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         stop_group(process)
+        _servers.remove(process)
 
 
 def _free_port() -> int:
@@ -105,7 +111,32 @@ def exit_unless_launching(signum: int, frame: FrameType | None) -> None:
         retry.daemon = True
         retry.start()
         return
+    _force_exit_after(EXIT_GRACE)
     sys.exit(0)
+
+
+def _force_exit_after(grace: float) -> None:
+    """The orderly way out unwinds through `asyncio.run`, which cancels the runner's tasks and waits for
+    them. Once (CI, 3 Dec 2026) one of them spun on without ending, and the process never exited. After
+    `grace` seconds this ends the flow runs, the servers and the process, and says so."""
+
+    def force() -> None:
+        print(
+            f"schedule: Prefect's runner had not stopped {grace:g} s after SIGTERM; "
+            "its flow runs and the Prefect server were killed",
+            file=sys.stderr,
+            flush=True,
+        )
+        for child in multiprocessing.active_children():
+            child.kill()
+        for server in list(_servers):
+            with suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+        os._exit(0)
+
+    timer = threading.Timer(grace, force)
+    timer.daemon = True
+    timer.start()
 
 
 def _launching_a_process(frame: FrameType | None) -> bool:

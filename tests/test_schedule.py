@@ -169,3 +169,64 @@ def test_a_sigterm_as_a_process_is_launched_waits_for_the_launch(tmp_path: Path)
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert ran.exists()  # the child got its instructions
+
+
+# A task of the runner that will not be cancelled: asyncio.run, unwinding after SIGTERM, waits for it for
+# ever (CI saw the served schedule spin like this on 3 Dec 2026). A flow run's process and a server group
+# are started as the schedule starts them.
+_STUCK_ON_THE_WAY_OUT = """
+import asyncio, multiprocessing, subprocess, sys, time
+from sendcorpus.flows import prefect_server
+
+async def stubborn():
+    while True:
+        try:
+            await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            pass
+
+async def main():
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    prefect_server._servers.append(server)
+    run = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(600,))
+    run.start()
+    print(server.pid, run.pid, flush=True)
+    asyncio.ensure_future(stubborn())
+    await asyncio.sleep(600)
+
+if __name__ == "__main__":
+    prefect_server.EXIT_GRACE = 1.0
+    prefect_server.exit_on_sigterm()
+    asyncio.run(main())
+"""
+
+
+def test_a_runner_that_will_not_stop_after_sigterm_is_ended_with_its_runs_and_server(tmp_path: Path) -> None:
+    script = tmp_path / "stuck.py"
+    script.write_text(_STUCK_ON_THE_WAY_OUT)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    assert process.stdout is not None
+    server, run = map(int, process.stdout.readline().split())
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert err == (
+        "schedule: Prefect's runner had not stopped 1 s after SIGTERM; "
+        "its flow runs and the Prefect server were killed\n"
+    )
+    deadline = time.monotonic() + 10
+    while _running(server) or _running(run):
+        assert time.monotonic() < deadline, "a run or the server outlived the schedule"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
