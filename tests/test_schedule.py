@@ -121,7 +121,13 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
             time.sleep(0.02)
     finally:
         process.send_signal(signal.SIGTERM)
-        returncode = process.wait(60)
+        try:
+            returncode = process.wait(60)
+        except subprocess.TimeoutExpired:  # a schedule that did not stop must not outlive the test
+            for leftover in _processes_with(str(home)):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(leftover, signal.SIGKILL)
+            raise
     assert returncode == 0, log.read_text()  # stopping is not an error
     deadline = time.monotonic() + 30
     while _processes_with(str(home)) and time.monotonic() < deadline:
