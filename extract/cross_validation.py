@@ -65,8 +65,7 @@ class ModelEffect:
     changed: int  # of those, the items whose themes differ from the cues'
     added: int
     removed: int
-    with_model: Counts  # item level, micro
-    cues_alone: Counts
+    cues_alone: Counts  # item level, micro
 
 
 def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> CrossValidation:
@@ -102,8 +101,9 @@ def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> 
         )
 
     evaluation = evaluate(predicted, set(parsed))
+    on_unseen = evaluate(predicted, unseen) if unseen else None
     if fitted is None:
-        return CrossValidation(evaluation, evaluate(predicted, unseen) if unseen else None, len(unseen))
+        return CrossValidation(evaluation, on_unseen, len(unseen))
     matched = [n for n, example in enumerate(examples) if example.item.matched]
     effect = ModelEffect(
         used=fitted.model_used(),
@@ -112,12 +112,11 @@ def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> 
         changed=sum(1 for n in matched if predicted[n] != cues[n]),
         added=sum(len(predicted[n] - cues[n]) for n in matched),
         removed=sum(len(cues[n] - predicted[n]) for n in matched),
-        with_model=evaluation.item_level.overall,
         cues_alone=evaluate(cues, set(parsed)).item_level.overall,
     )
     return CrossValidation(
         evaluation,
-        evaluate(predicted, unseen) if unseen else None,
+        on_unseen,
         len(unseen),
         evaluate(cues_from_other_folds(examples, folds, seed), set(parsed)),
         effect,
@@ -183,7 +182,7 @@ def cross_validation_command(
             file=out,
         )
     if result.model_effect is not None:
-        _print_model_effect(result.model_effect, out)
+        _print_model_effect(result.model_effect, evaluation.item_level.overall, out)
     failed = evaluation.failures(bars["min_f1"], bars["min_facts"], bars["min_theme_f1"])
     for failure in failed:
         print(f"FAIL: {failure}", file=out)
@@ -192,7 +191,7 @@ def cross_validation_command(
     return 1 if failed else 0
 
 
-def _print_model_effect(effect: ModelEffect, out: TextIO) -> None:
+def _print_model_effect(effect: ModelEffect, with_model: Counts, out: TextIO) -> None:
     used = ", ".join(f"{theme} in fold {fold}" for fold, theme in effect.used)
     print(
         "\nWhat the trained classifier adds over the rule cues (the same folds; the thresholds keep the cues "
@@ -201,7 +200,7 @@ def _print_model_effect(effect: ModelEffect, out: TextIO) -> None:
         f"{f' ({used})' if used else ''}\n"
         f"  items whose themes it changed {effect.changed} of {effect.items} "
         f"({effect.added} themes added, {effect.removed} removed)\n"
-        f"  item level F1                 {effect.with_model.f1:.3f} with it, "
+        f"  item level F1                 {with_model.f1:.3f} with it, "
         f"{effect.cues_alone.f1:.3f} with the cues alone",
         file=out,
     )

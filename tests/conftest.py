@@ -38,11 +38,11 @@ def pytest_configure(config: pytest.Config) -> None:
     Tests of the serverless default take `prefect_without_a_server`. The xdist controller runs no tests."""
     if settings.configured_api_url() or getattr(config.option, "numprocesses", None):
         return
-    from sendcorpus.flows.temporary_server import TemporaryServer
+    from sendcorpus.flows.temporary_server import start_temporary_server
 
-    server = TemporaryServer()  # stopped at exit, and dies with this process
-    server.wait_until_healthy(120)
-    os.environ["PREFECT_API_URL"] = server.api_url
+    server = start_temporary_server()  # points PREFECT_API_URL at it; stopped at exit, dies with this process
+    if server is not None:  # None: something imported Prefect already, so each flow run starts its own
+        server.wait_until_healthy(120)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from fixture_site import FULL, FixtureSite, Listing, file_host
+from processes import crash
 
 
 @pytest.fixture
@@ -124,9 +125,7 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
         try:
             returncode = process.wait(60)
         except subprocess.TimeoutExpired:  # a schedule that did not stop must not outlive the test
-            for leftover in _processes_with(str(home)):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(leftover, signal.SIGKILL)
+            crash(psutil.Process(process.pid))
             raise
     assert returncode == 0, log.read_text()  # stopping is not an error
     deadline = time.monotonic() + 30
@@ -214,7 +213,7 @@ def test_a_runner_that_will_not_stop_after_sigterm_is_ended_with_its_runs_and_se
         [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
     assert process.stdout is not None
-    server, run = map(int, process.stdout.readline().split())
+    started = [psutil.Process(int(pid)) for pid in process.stdout.readline().split()]  # server, run
     process.send_signal(signal.SIGTERM)
     try:
         _, err = process.communicate(timeout=60)
@@ -225,14 +224,5 @@ def test_a_runner_that_will_not_stop_after_sigterm_is_ended_with_its_runs_and_se
         "schedule: Prefect's runner had not stopped 1 s after SIGTERM; "
         "its flow runs and the Prefect server were killed\n"
     )
-    deadline = time.monotonic() + 10
-    while _running(server) or _running(run):
-        assert time.monotonic() < deadline, "a run or the server outlived the schedule"
-        time.sleep(0.1)
-
-
-def _running(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert not alive, "a run or the server outlived the schedule"
