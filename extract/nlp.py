@@ -25,11 +25,7 @@ if not Doc.has_extension("section"):
 def build_nlp() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    add_pipes = getattr(_themes, "add_theme_pipes", None)
-    if add_pipes is not None:
-        add_pipes(nlp)
-    else:
-        nlp.add_pipe("send_themes")
+    _themes.add_theme_pipes(nlp)
     nlp.add_pipe("send_figures")
     nlp.initialize()
     return nlp

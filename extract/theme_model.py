@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -38,6 +38,11 @@ class Thresholds:
     def tags(self, score: float, cue: bool) -> bool:
         return score >= self.alone or (cue and score >= self.with_cue)
 
+    @property
+    def reads_score(self) -> bool:
+        """False for the cues alone: every cue theme is tagged (with_cue 0) and none without one."""
+        return self.with_cue > 0 or self.alone <= 1
+
 
 def feature_text(
     section: str | None, text: str, cue_themes: Iterable[str], cue_rules: Iterable[int] = ()
@@ -52,8 +57,12 @@ def feature_text(
 
 @dataclass
 class ThemeModel:
-    nlp: Language
+    pipeline: Language | Path  # the classifier, or the folder it is loaded from when it first has to score
     thresholds: dict[str, Thresholds]
+
+    @cached_property
+    def nlp(self) -> Language:
+        return self.pipeline if isinstance(self.pipeline, Language) else spacy.load(self.pipeline)
 
     def scores(self, texts: Iterable[str]) -> list[dict[str, float]]:
         return [doc.cats for doc in self.nlp.pipe(texts, batch_size=256)]
@@ -61,6 +70,11 @@ class ThemeModel:
     def decide(self, scores: Mapping[str, float], cue_themes: set[str]) -> set[str]:
         limits = self.thresholds
         return {theme for theme in limits if limits[theme].tags(scores[theme], theme in cue_themes)}
+
+    def reads_scores(self) -> bool:
+        """Whether any theme's decision depends on the classifier's score. When none does, the decision
+        is the cue themes, and tagging neither loads nor runs the classifier."""
+        return any(limits.reads_score for limits in self.thresholds.values())
 
 
 def save_thresholds(thresholds: Mapping[str, Thresholds], folder: Path) -> None:
@@ -86,7 +100,7 @@ def write_manifest(folder: Path) -> None:
 def load_model_from(folder) -> ThemeModel:  # type: ignore[no-untyped-def]
     if not (folder / THRESHOLDS).is_file():
         raise ModelMissing(f"no trained theme model in {folder}: run `sendcorpus train`")
-    return ThemeModel(nlp=spacy.load(Path(str(folder / PIPELINE))), thresholds=read_thresholds(folder))
+    return ThemeModel(pipeline=Path(str(folder / PIPELINE)), thresholds=read_thresholds(folder))
 
 
 @cache

@@ -156,7 +156,8 @@ class CueResult:
 class ThemeTagger:
     """Sets Doc._.theme_hits ([ThemeHit, ...], one per theme in theme order) and Doc._.themes
     ([(theme_id, evidence), ...]). The rule cues find themes per sentence; with `use_model` the trained
-    classifier (theme_model.py) then decides per item, reading the text and the cue themes."""
+    classifier (theme_model.py) then decides per item, reading the text and the cue themes, unless its
+    thresholds leave every decision to the cues (as the shipped ones do), when it is not run."""
 
     def __init__(self, nlp: Language, name: str, use_model: bool) -> None:
         self.name = name
@@ -172,6 +173,9 @@ class ThemeTagger:
             cue_found = [self.cue_sentences(doc) for doc in batch]
             if self.model is None:
                 chosen = [dict(cues.found) for cues in cue_found]
+            elif not self.model.reads_scores():
+                decided = self.model.thresholds
+                chosen = [{t: at for t, at in cues.found.items() if t in decided} for cues in cue_found]
             else:
                 chosen = self._with_model(batch, cue_found)
             for doc, cues, themes in zip(batch, cue_found, chosen, strict=True):

@@ -166,7 +166,7 @@ def out_of_fold_scores(
 def fit(examples: Sequence[Example], seed: int, workdir: Path) -> ThemeModel:
     """Thresholds by inner cross-validation, then the classifier trained on every example."""
     thresholds = choose_thresholds(examples, out_of_fold_scores(examples, INNER_FOLDS, seed, workdir))
-    return ThemeModel(nlp=train_classifier(examples, seed, workdir), thresholds=thresholds)
+    return ThemeModel(pipeline=train_classifier(examples, seed, workdir), thresholds=thresholds)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sendcorpus.extract.nlp import build_nlp
 from sendcorpus.extract.parse import parse_report
 from sendcorpus.extract.stance import stance
 from sendcorpus.extract.theme_matcher import PhraseError, compile_phrase
-from sendcorpus.extract.theme_model import MODEL_DIR, ThemeModel, Thresholds, shipped_model
+from sendcorpus.extract.theme_model import MODEL_DIR, ThemeModel, Thresholds, load_model_from, shipped_model
 from sendcorpus.extract.themes import PATTERNS, cue_pipeline, ids_of, load_patterns, theme_ids, theme_labels
 from sendcorpus.extract.train import examples_of, train_classifier
 from sendcorpus.extract.training_data import LabelledItem
@@ -401,6 +401,35 @@ def test_the_shipped_model_covers_every_theme_and_its_manifest_matches_its_files
 def test_the_pipeline_version_digests_the_model_manifest() -> None:
     names = {entry.name for entry in version._files(resources.files("sendcorpus.extract"))}
     assert {"manifest.json", "thresholds.json"} <= names
+
+
+class _AlwaysScored(ThemeModel):
+    def reads_scores(self) -> bool:
+        return True
+
+
+def test_thresholds_that_leave_every_theme_to_the_cues_tag_without_loading_the_classifier() -> None:
+    """The shipped thresholds are the cues alone for every theme, so tagging neither loads nor runs the
+    classifier, and tags exactly what scoring every item and deciding by those thresholds tags."""
+    assert Thresholds(0.0, 1.01).reads_score is False
+    assert Thresholds(0.1, 1.01).reads_score and Thresholds(0.0, 0.9).reads_score
+    fresh, shipped = load_model_from(MODEL_DIR), shipped_model()
+    assert not fresh.reads_scores()
+    nlp = build_nlp()
+    tagger = nlp.get_pipe("send_themes")
+    texts = [item.text for item in parse_report(HACKNEY_TXT).items if item.section != "context"]
+
+    def tagged(model: ThemeModel) -> list[list[tuple[str, str, str]]]:
+        tagger.model = model
+        try:
+            return [[(h.theme, h.evidence, h.stance) for h in doc._.theme_hits] for doc in nlp.pipe(texts)]
+        finally:
+            tagger.model = shipped
+
+    skipped = tagged(fresh)
+    assert "nlp" not in vars(fresh)  # the pipeline was never loaded
+    assert skipped == tagged(_AlwaysScored(shipped.nlp, shipped.thresholds))
+    assert sum(map(len, skipped)) > 20
 
 
 def test_a_theme_only_the_model_finds_is_quoted_from_the_sentence_it_scores_highest() -> None:
