@@ -42,6 +42,31 @@ def test_unknown_and_hostile_authority_names_are_one_line_errors(corpus_db: Path
     assert count.stdout.split() == ["n", "45"]
 
 
+def _readme_sql_examples() -> list[str]:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Example queries:\n\n```sql\n(.*?)```", readme, re.S)
+    assert block, "the README's example queries"
+    return [statement.strip() for statement in block.group(1).split(";") if statement.strip()]
+
+
+def test_the_readme_example_queries_answer_on_the_corpus(corpus_db: Path) -> None:
+    """The README's ad-hoc SQL, as written there, through `sendcorpus sql` on the ingested corpus."""
+    answers = []
+    for statement in _readme_sql_examples():
+        result = _cli("sql", statement, "--format", "csv", "--db", str(corpus_db))
+        assert result.returncode == 0, (statement, result.stderr)
+        answers.append(pl.read_csv(result.stdout.encode()))
+    exclusions, waits, by_region = answers
+    assert exclusions.columns == ["local_authority", "page", "evidence"]
+    assert exclusions.height >= 10 and "Hackney" in exclusions["local_authority"].to_list()
+    assert all(re.search(r"exclu|suspen", quote, re.I) for quote in exclusions["evidence"])
+    assert waits.height == 10 and waits["weeks"].to_list() == sorted(waits["weeks"], reverse=True)
+    assert all("wait" in quote.lower() or "delay" in quote.lower() for quote in waits["evidence"])
+    assert by_region.columns == ["region", "outcome", "count_star()"]
+    assert by_region["count_star()"].sum() == 45  # one report per area in this corpus, each its latest
+    assert by_region["region"].n_unique() == 9
+
+
 def test_exports_open_in_polars_and_openpyxl(corpus_db: Path, tmp_path: Path) -> None:
     parquet, workbook = tmp_path / "outcomes.parquet", tmp_path / "outcomes.xlsx"
     for output in (parquet, workbook):

@@ -1,6 +1,7 @@
 """`sendcorpus schedule` for real: it starts a Prefect server on 127.0.0.1, serves `update` on a cron that
-fires every 15 seconds against a local site, and on SIGTERM, sent just as the runner starts the next run,
-ends that run while the server can still record it, then stops everything it started."""
+fires every 15 seconds against a local site, runs it at once on `prefect deployment run` (the README's "run
+it now"), and on SIGTERM, sent just as the runner starts the next run, ends that run while the server can
+still record it, then stops everything it started."""
 
 from __future__ import annotations
 
@@ -76,6 +77,26 @@ def _run_processes(pid: int) -> set[int]:
     return found
 
 
+def _run_deployment_now(api: str, deployment: str, env: dict[str, str]) -> str:
+    """`prefect deployment run NAME` as the README has it; the id of the flow run it created."""
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    result = subprocess.run(
+        [prefect, "deployment", "run", deployment],
+        env={**env, "PREFECT_API_URL": api},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    created = re.search(r"UUID:\s*([0-9a-f-]{36})", result.stdout)
+    assert created, result.stdout
+    return created.group(1)
+
+
+def _state_of(ui: str, flow_run_id: str) -> str:
+    return str(httpx.get(f"{ui}/api/flow_runs/{flow_run_id}", timeout=10).json()["state_type"])
+
+
 @pytest.mark.slow
 def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
     httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path
@@ -115,6 +136,14 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
             f"{ui.group(1)}/api/deployments/{flow_run['deployment_id']}", timeout=10
         ).json()
         assert deployment["name"] == "every-15-seconds"
+        # the README's "run it now", from another shell with the same API
+        manual = _run_deployment_now(f"{ui.group(1)}/api", "update/every-15-seconds", env)
+        while (state := _state_of(ui.group(1), manual)) != "COMPLETED":
+            assert state not in {"FAILED", "CRASHED", "CANCELLED"}, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(1)
+        manual_run = httpx.get(f"{ui.group(1)}/api/flow_runs/{manual}", timeout=10).json()
+        assert manual_run["auto_scheduled"] is False  # not one of the cron's
         # the stop that once left a run starting as the server went away ("Failed to reach API")
         first_runs = _run_processes(process.pid)
         while not (_run_processes(process.pid) - first_runs):
