@@ -4,19 +4,71 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import polars as pl
 import pytest
 
 from sendcorpus.extract.theme_model import load_model_from, shipped_model
+from sendcorpus.flows.lock import IngestLock
+from sendcorpus.queries.catalog import list_queries
 
 from conftest import GOLD, REPORTS
 from processes import run_cli
 
 _cli = partial(run_cli, timeout=120)
+
+
+def test_the_readme_setup_command_ingests_the_registry_and_the_hackney_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sendcorpus ingest` with nothing on the command line, as the README's first command runs it: the
+    registry from the shared mirror plus the Hackney seed, with no network; only the database and the
+    download cache are moved out of the project (they default to data/)."""
+    db, cache = tmp_path / "data" / "sendcorpus.duckdb", tmp_path / "data" / "cache"
+    monkeypatch.setenv("SENDCORPUS_DB", str(db))
+    monkeypatch.setenv("SENDCORPUS_CACHE", str(cache))
+    first = _cli("ingest")
+    assert first.returncode == 0, first.stderr[-2000:]
+    summary = first.stdout.strip().splitlines()[-1]
+    assert summary.startswith("ingest: 45 new, 0 unchanged, 0 duplicate, 0 rejected")
+    assert "Traceback" not in first.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT local_authority, source_url, published FROM reports").fetchall()
+    assert len(rows) == 45
+    assert all(url.startswith("https://files.ofsted.gov.uk/") for _, url, _ in rows)  # provenance kept
+    assert ("Hackney", "2026-02-05") in {(la, str(published)) for la, _, published in rows}
+    assert not cache.exists() or not any(cache.iterdir())  # nothing was downloaded
+    again = _cli("ingest")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip().splitlines()[-1].startswith("ingest: 0 new, 45 unchanged, 0 duplicate")
+
+
+def test_ingest_wait_waits_for_the_running_ingest_then_loads(tmp_path: Path) -> None:
+    db = tmp_path / "waited.duckdb"
+    args = [sys.executable, "-m", "sendcorpus.cli", "ingest", "--wait", "--no-registry"]
+    args += ["--source", str(REPORTS / "rutland.pdf"), "--db", str(db)]
+    with IngestLock(db):  # another ingest is writing
+        waiting = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None  # without --wait it fails at once (tests/test_matrix.py)
+    stdout, stderr = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, stderr
+    assert stdout.strip().splitlines()[-1].startswith("ingest: 1 new, 0 unchanged")
+
+
+def test_queries_lists_every_named_query_with_its_parameters() -> None:
+    result = _cli("queries")
+    assert result.returncode == 0, result.stderr
+    for info in list_queries():
+        line = next(line for line in result.stdout.splitlines() if line.split()[:1] == [info.name])
+        assert all(parameter in line for parameter in info.parameters)
 
 
 def test_theme_benchmark_for_hackney_as_csv(corpus_db: Path) -> None:
