@@ -71,6 +71,26 @@ def test_queries_lists_every_named_query_with_its_parameters() -> None:
         assert all(parameter in line for parameter in info.parameters)
 
 
+_VALUES = {"--la": "Hackney", "--theme": "ehcp_timeliness", "--region": "London", "--text": "waiting list"}
+
+
+def test_every_named_query_runs_with_every_parameter_it_lists(corpus_db: Path) -> None:
+    """Each query of `sendcorpus queries` through the command line with all its parameters, optional ones
+    included, as a user would type them from that list."""
+    for info in list_queries():
+        args = []
+        for parameter in info.parameters:
+            flag = parameter.strip("[]").split()[0]
+            args += [flag, _VALUES[flag]] if flag in _VALUES else [flag]
+        result = _cli("query", info.name, *args, "--format", "csv", "--db", str(corpus_db))
+        assert result.returncode == 0, (info.name, args, result.stderr)
+        rows = pl.read_csv(result.stdout.encode(), infer_schema_length=0)
+        assert rows.height > 0, (info.name, args)
+        if info.name == "evidence":
+            assert set(rows["region"]) == {"London"} and set(rows["local_authority"]) == {"Hackney"}
+            assert all("20" in quote or "time" in quote.lower() for quote in rows["evidence"])
+
+
 def test_theme_benchmark_for_hackney_as_csv(corpus_db: Path) -> None:
     result = _cli("query", "theme-benchmark", "--la", "Hackney", "--format", "csv", "--db", str(corpus_db))
     assert result.returncode == 0, result.stderr
