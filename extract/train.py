@@ -23,6 +23,8 @@ from spacy.training.loop import train as train_loop
 
 from sendcorpus.extract.evaluate import Counts
 from sendcorpus.extract.theme_model import (
+    MANIFEST,
+    MODEL_FILES,
     PIPELINE,
     ThemeModel,
     Thresholds,
@@ -200,16 +202,51 @@ def cross_validate(examples: Sequence[Example], k: int, seed: int) -> CrossValid
     return CrossValidated(predicted, thresholds)
 
 
+class ModelFolderError(ValueError):
+    """A folder `train` will not write a model into."""
+
+
+def check_model_folder(folder: Path) -> None:
+    """Saving replaces the whole folder, so it must be new, empty, or a model folder saved before: never
+    a folder of other files that a mistyped --output would otherwise delete."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise ModelFolderError(f"{folder} is not a folder: give --output a new or empty folder")
+    names = sorted(entry.name for entry in folder.iterdir())
+    others = [name for name in names if name not in MODEL_FILES]
+    if others or (names and MANIFEST not in names):
+        shown = ", ".join((others or names)[:3]) + (" …" if len(others or names) > 3 else "")
+        raise ModelFolderError(
+            f"{folder} holds files that are not a theme model ({shown}); train writes only into a new or "
+            "empty folder, or over a model it wrote before"
+        )
+
+
 def save_model(model: ThemeModel, folder: Path) -> None:
-    """The pipeline, its thresholds and the manifest of its files, replacing what was there."""
-    if (folder / PIPELINE).exists():
-        shutil.rmtree(folder / PIPELINE)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("train", "dev"):  # the temporary training corpus would make every copy differ
-        model.nlp.config["paths"][name] = None
-    model.nlp.to_disk(folder / PIPELINE)
-    save_thresholds(model.thresholds, folder)
-    write_manifest(folder)
+    """The pipeline, its thresholds and the manifest of its files, replacing the folder. They are written
+    into a new folder beside it, which then takes its place, so a run stopped midway leaves the model that
+    was there (the shipped one tags every ingest)."""
+    check_model_folder(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # hidden, so the pipeline version (which digests the package's files) never reads a leftover
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-new-", dir=folder.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide a shipped model from other users
+        for name in ("train", "dev"):  # the temporary training corpus would make every copy differ
+            model.nlp.config["paths"][name] = None
+        model.nlp.to_disk(staging / PIPELINE)
+        save_thresholds(model.thresholds, staging)
+        write_manifest(staging)
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
+            folder.rename(old / folder.name)
+            staging.rename(folder)
+            shutil.rmtree(old)
+        else:
+            staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def train_model(examples: Sequence[Example], seed: int, folder: Path) -> ThemeModel:

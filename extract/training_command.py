@@ -9,7 +9,7 @@ from typing import TextIO
 
 from sendcorpus.extract.evaluate import GoldError, read_gold_themes
 from sendcorpus.extract.theme_model import MODEL_DIR, PIPELINE
-from sendcorpus.extract.train import examples_of, train_model
+from sendcorpus.extract.train import check_model_folder, examples_of, train_model
 from sendcorpus.extract.training_data import labelled_items, parse_gold_reports, report_sources
 
 
@@ -17,6 +17,7 @@ def train_command(gold_dir: Path, seed: int, output: Path | None, out: TextIO = 
     if not gold_dir.is_dir():
         raise GoldError(f"no gold folder at {gold_dir}")
     folder = output if output is not None else Path(str(MODEL_DIR))
+    check_model_folder(folder)  # before the training, not after it
     started = time.perf_counter()
     _, gold_items = read_gold_themes(gold_dir)
     parsed = parse_gold_reports(gold_items, report_sources(gold_dir.parent))

@@ -25,6 +25,8 @@ def pipeline_version() -> str:
 
 def _files(root: Traversable) -> Iterator[Traversable]:
     for entry in root.iterdir():
+        if entry.name.startswith("."):  # e.g. a model `train` was writing when it was stopped
+            continue
         if entry.is_dir() and entry.name != "__pycache__":
             yield from _files(entry)
         elif entry.name.endswith((".py", ".jsonl", ".json", ".yaml")):

@@ -643,11 +643,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from sendcorpus.extract.evaluate import GoldError
+    from sendcorpus.extract.train import ModelFolderError
     from sendcorpus.extract.training_command import train_command
 
     try:
         return train_command(args.gold, args.seed, args.output)
-    except GoldError as error:
+    except (GoldError, ModelFolderError) as error:
         raise CommandError(str(error)) from None
 
 

@@ -246,6 +246,19 @@ def test_train_and_evaluate_refuse_bad_arguments_in_one_line(tmp_path: Path) -> 
     assert both.returncode == 1 and "exclude each other" in both.stderr
     cues = _cli("evaluate", "--cues-only", "--gold", str(tmp_path / "nogold"))
     assert cues.returncode == 2 and "no gold folder" in cues.stdout
+    # a mistyped --output: train would replace the folder, so one of other files is refused, untouched
+    (tmp_path / "home" / "pipeline").mkdir(parents=True)
+    (tmp_path / "home" / "notes.txt").write_text("mine")
+    for folder, phrase in (
+        (tmp_path / "home", "not a theme model"),
+        (tmp_path / "home" / "notes.txt", "not a folder"),
+    ):
+        refused = _cli("train", "--gold", str(GOLD), "--output", str(folder))
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and phrase in refused.stderr
+        assert "trained on" not in refused.stdout  # refused before training
+    assert sorted(path.name for path in (tmp_path / "home").iterdir()) == ["notes.txt", "pipeline"]
+    assert (tmp_path / "home" / "notes.txt").read_text() == "mine"
 
 
 def test_evaluate_fails_below_an_impossible_bar(corpus_db: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
+from sendcorpus.extract import train
 from sendcorpus.extract.evidence import evidence_for
 from sendcorpus.extract.nlp import build_nlp
 from sendcorpus.extract.parse import parse_report
@@ -17,7 +18,7 @@ from sendcorpus.extract.stance import stance
 from sendcorpus.extract.theme_matcher import PhraseError, compile_phrase
 from sendcorpus.extract.theme_model import MODEL_DIR, ThemeModel, Thresholds, load_model_from, shipped_model
 from sendcorpus.extract.themes import PATTERNS, cue_pipeline, ids_of, load_patterns, theme_ids, theme_labels
-from sendcorpus.extract.train import examples_of, train_classifier
+from sendcorpus.extract.train import ModelFolderError, examples_of, save_model, train_classifier
 from sendcorpus.extract.training_data import LabelledItem
 from sendcorpus.flows import version
 
@@ -452,6 +453,30 @@ def test_a_theme_only_the_model_finds_is_quoted_from_the_sentence_it_scores_high
         tagger.model = shipped
     board, families = text.split(". ")
     assert hits == {"leadership_strategy": board + ".", "neurodevelopmental": families}
+
+
+def test_saving_a_model_replaces_the_folder_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = shipped_model()
+    folder = tmp_path / "model"
+    save_model(shipped, folder)
+    first = {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    assert load_model_from(folder).thresholds == shipped.thresholds
+    save_model(ThemeModel(shipped.nlp, {**shipped.thresholds, "therapies": Thresholds(0.5, 0.9)}), folder)
+    assert load_model_from(folder).thresholds["therapies"] == Thresholds(0.5, 0.9)
+
+    def stopped(_: Path) -> None:
+        raise KeyboardInterrupt  # stopped halfway: the pipeline written, the manifest not
+
+    monkeypatch.setattr(train, "write_manifest", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(shipped, folder)
+    assert load_model_from(folder).thresholds["therapies"] == Thresholds(0.5, 0.9)  # the model that was there
+    assert [path.name for path in tmp_path.iterdir()] == ["model"]  # and nothing half-written beside it
+    assert {path.relative_to(folder) for path in folder.rglob("*") if path.is_file()} == set(first)
+    with pytest.raises(ModelFolderError, match="not a theme model"):
+        save_model(shipped, tmp_path)  # a folder with other things in it
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
