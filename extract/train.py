@@ -238,13 +238,11 @@ def save_model(model: ThemeModel, folder: Path) -> None:
         model.nlp.to_disk(staging / PIPELINE)
         save_thresholds(model.thresholds, staging)
         write_manifest(staging)
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
         if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
             folder.rename(old / folder.name)
-            staging.rename(folder)
-            shutil.rmtree(old)
-        else:
-            staging.rename(folder)
+        staging.rename(folder)
+        shutil.rmtree(old)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

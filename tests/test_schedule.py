@@ -93,8 +93,8 @@ def _run_deployment_now(api: str, deployment: str, env: dict[str, str]) -> str:
     return created.group(1)
 
 
-def _state_of(ui: str, flow_run_id: str) -> str:
-    return str(httpx.get(f"{ui}/api/flow_runs/{flow_run_id}", timeout=10).json()["state_type"])
+def _flow_run(ui: str, flow_run_id: str) -> dict:
+    return httpx.get(f"{ui}/api/flow_runs/{flow_run_id}", timeout=10).json()
 
 
 @pytest.mark.slow
@@ -130,7 +130,7 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
         assert new == 1, (_all_runs(db), log.read_text())
         ui = re.search(r"Prefect UI at (http://127\.0\.0\.1:\d+)", log.read_text())
         assert ui, log.read_text()
-        flow_run = httpx.get(f"{ui.group(1)}/api/flow_runs/{flow_run_id}", timeout=10).json()
+        flow_run = _flow_run(ui.group(1), flow_run_id)
         assert flow_run["state_type"] == "COMPLETED"
         deployment = httpx.get(
             f"{ui.group(1)}/api/deployments/{flow_run['deployment_id']}", timeout=10
@@ -138,11 +138,10 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
         assert deployment["name"] == "every-15-seconds"
         # the README's "run it now", from another shell with the same API
         manual = _run_deployment_now(f"{ui.group(1)}/api", "update/every-15-seconds", env)
-        while (state := _state_of(ui.group(1), manual)) != "COMPLETED":
-            assert state not in {"FAILED", "CRASHED", "CANCELLED"}, log.read_text()
+        while (manual_run := _flow_run(ui.group(1), manual))["state_type"] != "COMPLETED":
+            assert manual_run["state_type"] not in {"FAILED", "CRASHED", "CANCELLED"}, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(1)
-        manual_run = httpx.get(f"{ui.group(1)}/api/flow_runs/{manual}", timeout=10).json()
         assert manual_run["auto_scheduled"] is False  # not one of the cron's
         # the stop that once left a run starting as the server went away ("Failed to reach API")
         first_runs = _run_processes(process.pid)
