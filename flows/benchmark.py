@@ -21,15 +21,18 @@ from sendcorpus.extract.facts import extract_facts
 from sendcorpus.extract.nlp import annotate, build_nlp
 from sendcorpus.extract.parse import parse_pages
 from sendcorpus.extract.pdf_text import read_pdf
+from sendcorpus.extract.theme_matcher import spacy_matcher
 from sendcorpus.settings import configured_api_url, default_seed_reports
 
 if TYPE_CHECKING:
     import psutil
+    from spacy.tokens import Doc
 
 T = TypeVar("T")
 # The copies' text is their originals', so the floor grows linearly: past this many it is measured on
 # the first ones (every original, in turn) and scaled, rather than spend minutes re-reading copies.
 FLOOR_SAMPLE = 440
+MATCHER_SAMPLE = 10_000  # tokens: spaCy's Matcher takes a few seconds on these
 
 
 def _timed(action: Callable[[], T]) -> tuple[T, float]:
@@ -38,7 +41,7 @@ def _timed(action: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - started
 
 
-def run_benchmark(reports: Path, db: Path | None = None) -> int:
+def run_benchmark(reports: Path) -> int:
     pdfs = sorted(reports.glob("*.pdf"))
     if not pdfs:
         print(f"no PDFs in {reports}")
@@ -61,6 +64,7 @@ def run_benchmark(reports: Path, db: Path | None = None) -> int:
     docs, seconds = _timed(lambda: list(annotate(items)))
     words = sum(len(item.text.split()) for item, _ in docs)
     print(f"spaCy (themes, figures)    {seconds:7.2f} s  {words:,} words, {words / seconds:,.0f} words/s")
+    _compare_matchers([doc for _, doc in docs])
 
     _time_flow(reports)
     return 0
@@ -80,6 +84,28 @@ def _compare_pdf_libraries(pdfs: list[Path]) -> None:
 
     _, seconds = _timed(read_all)
     print(f"               pypdf       {seconds:7.2f} s  (for comparison)")
+
+
+def _compare_matchers(docs: list[Doc]) -> None:
+    """The theme cues' phrase matcher against spaCy's Matcher built from the same phrases, on the same
+    tokens; spaCy's on the first MATCHER_SAMPLE words only, as it is slow."""
+    nlp = build_nlp()
+    cue_matcher = nlp.get_pipe("send_themes").patterns.matcher
+    spacy = spacy_matcher(cue_matcher, nlp.vocab)
+    sample, sample_words = [], 0
+    for doc in docs:
+        if sample_words >= MATCHER_SAMPLE:
+            break
+        sample.append(doc)
+        sample_words += len(doc)
+    words = sum(map(len, docs))
+    _, seconds = _timed(lambda: [list(cue_matcher(doc)) for doc in docs])
+    print(f"cue phrases  sendcorpus    {seconds:7.2f} s  {words:,} tokens, {words / seconds:,.0f} tokens/s")
+    _, seconds = _timed(lambda: [list(spacy(doc)) for doc in sample])
+    print(
+        f"             spaCy Matcher {seconds:7.2f} s  {sample_words:,} tokens, "
+        f"{sample_words / seconds:,.0f} tokens/s (for comparison)"
+    )
 
 
 def _time_flow(reports: Path) -> None:

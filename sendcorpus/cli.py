@@ -666,7 +666,7 @@ def _benchmark(args: argparse.Namespace) -> int:
             args.memory_log,
             running_server=args.one_server,
         )
-    return run_benchmark(args.reports, args.db)
+    return run_benchmark(args.reports)
 
 
 def _fraction(text: str) -> float:
