@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -135,9 +136,11 @@ class PoliteClient:
 def probe(site: str, timeout: float = 10.0) -> None:
     """Open (and close) a TCP connection to the site, so a machine without a route to it fails in
     a second instead of after starting Prefect; no HTTP request is made."""
-    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
-        return  # httpx goes through the proxy; a direct connection says nothing about reachability
     parts = urlsplit(site)
+    if any(os.environ.get(name) for name in _PROXY_VARIABLES) and not proxy_bypass_environment(
+        parts.hostname or ""
+    ):
+        return  # httpx goes through the proxy; a direct connection says nothing about reachability
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         socket.create_connection((parts.hostname, port), timeout=timeout).close()

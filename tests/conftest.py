@@ -23,6 +23,13 @@ if not REPORTS.is_dir():  # fail loudly: every test here is about real reports
     raise RuntimeError(f"the shared data folder is missing: expected {REPORTS} (or set SENDCORPUS_SHARED)")
 
 
+# No traffic to any other address: every HTTP client here (httpx) that would reach a host other than
+# this machine goes to a closed port on it instead, and fails there. (Both spellings: a lower-case
+# variable already set would win.)
+for _variable in ("https_proxy", "http_proxy", "all_proxy"):
+    os.environ[_variable] = os.environ[_variable.upper()] = "http://127.0.0.1:9"
+os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+
 # Prefect reads its settings when first imported (test modules import the flow), so its state
 # folder and quiet logging are set here, before collection, in a folder of this session's own.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="sendcorpus-prefect-")

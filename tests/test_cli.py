@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -48,6 +50,34 @@ def test_the_readme_setup_command_ingests_the_registry_and_the_hackney_seed(
     again = _cli("ingest")
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.strip().splitlines()[-1].startswith("ingest: 0 new, 45 unchanged, 0 duplicate")
+
+
+def test_ingest_reads_the_registry_from_another_mirror_and_the_cache_and_rebuild_reprocesses(
+    corpus_db: Path, tmp_path: Path
+) -> None:
+    """`--mirror` and `--cache`, the registry's two local places, and `--rebuild`: one report is only in
+    the cache, as a download leaves it, so nothing needs the network (a request for it would fail at
+    the closed port on 127.0.0.1 where conftest.py points the proxy variables)."""
+    mirror, cache = tmp_path / "mirror", tmp_path / "cache"
+    mirror.mkdir()
+    cache.mkdir()
+    for pdf in REPORTS.glob("*.pdf"):
+        if pdf.name != "bedford.pdf":
+            (mirror / pdf.name).symlink_to(pdf)
+    bedford_sha256 = hashlib.sha256((REPORTS / "bedford.pdf").read_bytes()).hexdigest()
+    shutil.copy(REPORTS / "bedford.pdf", cache / f"{bedford_sha256}.pdf")
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(corpus_db, db)
+    result = _cli("ingest", "--rebuild", "--mirror", str(mirror), "--cache", str(cache), "--db", str(db))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (
+        result.stdout.strip()
+        .splitlines()[-1]
+        .startswith("ingest: 45 new, 0 unchanged, 0 duplicate, 0 rejected")
+    )
+    assert "Traceback" not in result.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM reports WHERE la_code = '822'").fetchone() == (1,)
 
 
 def test_ingest_wait_waits_for_the_running_ingest_then_loads(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 
 from sendcorpus import __version__
 from sendcorpus.flows.discover import Provider, classify, discover, parse_provider_page
-from sendcorpus.flows.http import PageCapReached, PoliteClient, Politeness, SiteUnreachable
+from sendcorpus.flows.http import PageCapReached, PoliteClient, Politeness, SiteUnreachable, probe
 from sendcorpus.flows.update import download_all, plan_downloads
 
 from fixture_site import (
@@ -120,11 +120,13 @@ def test_requests_name_sendcorpus_and_keep_their_distance(site: FixtureSite, htt
 
 
 def test_delay_spaces_requests(site: FixtureSite) -> None:
-    with PoliteClient(site.url, Politeness(delay=0.2)) as client:
+    with PoliteClient(site.url, Politeness(delay=0.5)) as client:
         for _ in range(3):
             client.get_page(f"{site.url}/provider/44/80547")
     gaps = [later - earlier for earlier, later in itertools.pairwise(site.arrivals)]
-    assert len(gaps) == 2 and min(gaps) >= 0.18  # as they reach the server; a little jitter either way
+    # as they reach the server, which a loaded machine delays unevenly (a 0.2 s delay once arrived 0.16 s
+    # apart): the slack is for that, far below the delay
+    assert len(gaps) == 2 and min(gaps) >= 0.4
 
 
 def test_the_page_cap_stops_the_crawl(site: FixtureSite) -> None:
@@ -144,6 +146,19 @@ def test_an_unreachable_site_fails_at_once() -> None:
     with PoliteClient(f"http://127.0.0.1:{port}", Politeness()) as client, pytest.raises(SiteUnreachable):
         discover(client)
     assert time.monotonic() - started < 5
+
+
+def test_behind_a_proxy_only_a_host_it_does_not_serve_is_probed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through a proxy a direct connection says nothing about reachability, so the requests tell; a host
+    that NO_PROXY exempts (conftest.py exempts 127.0.0.1, with the proxies at a closed port) is probed."""
+    with socket.socket() as listener:  # a port on 127.0.0.1 that nothing listens on
+        listener.bind(("127.0.0.1", 0))
+        site = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    with pytest.raises(SiteUnreachable):
+        probe(site)
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(variable)
+    probe(site)  # left to the requests, which go to the proxy
 
 
 def test_downloads_come_only_from_the_site_and_its_file_host(site: FixtureSite, tmp_path: Path) -> None:
