@@ -1,11 +1,11 @@
-"""The path past one machine: the same ingest flow on Prefect's Dask task runner (prefect-dask).
-
-Here the cluster is a `distributed.LocalCluster` of two worker processes; pointed at a remote
-scheduler (`DaskTaskRunner(address="tcp://host:8786")`) the code is the same (see README).
-"""
+"""The path past one machine: the README's example, the same ingest flow on Prefect's Dask task runner
+(prefect-dask), run as written against a Dask scheduler on 127.0.0.1 (a `distributed.LocalCluster` of
+two worker processes) instead of the README's remote one."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -13,43 +13,63 @@ import pytest
 
 from conftest import REPORTS
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_dask_example() -> str:
+    after = README.read_text(encoding="utf-8").split(
+        "The workers must see the input files at the same paths:"
+    )[1]
+    block = re.search(r"```python\n(.*?)```", after, re.DOTALL)
+    assert block, "the README's Dask example is missing"
+    return block.group(1)
+
 
 @pytest.mark.slow
-def test_ingest_runs_its_chunks_on_a_dask_local_cluster(tmp_path: Path) -> None:
+def test_the_readme_dask_example_runs_the_ingest_on_a_dask_scheduler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distributed import LocalCluster
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.client.schemas.sorting import TaskRunSort
-    from prefect_dask import DaskTaskRunner
 
-    from sendcorpus.flows.ingest import ingest
-
-    runner = DaskTaskRunner(
-        cluster_class="distributed.LocalCluster",
-        cluster_kwargs={
-            "n_workers": 2,
-            "threads_per_worker": 1,
-            "processes": True,
-            "dashboard_address": None,
-        },
-    )
-    sources = [REPORTS / name for name in ("rutland.pdf", "bury.pdf", "haringey.pdf")]
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    names = ("rutland.pdf", "bury.pdf", "haringey.pdf")
+    for name in names:
+        shutil.copy(REPORTS / name, reports)
     db = tmp_path / "dask.duckdb"
-    summary = ingest.with_options(task_runner=runner)(
-        db=db, sources=sources, use_registry=False, workers=2, chunk_size=1
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     )
-    assert (summary.new, summary.rejected, summary.failed) == (3, 0, 0)
-    con = duckdb.connect(str(db), read_only=True)
-    assert sorted(row[0] for row in con.execute("SELECT file FROM reports").fetchall()) == sorted(
-        path.name for path in sources
-    )
-    assert con.execute("SELECT count(*) FROM items WHERE page IS NULL").fetchone()[0] == 0
-    con.close()
+    try:
+        example = _readme_dask_example()
+        for written, here in (
+            ("tcp://scheduler.example:8786", cluster.scheduler_address),
+            ('Path("data/sendcorpus.duckdb")', f"Path({str(db)!r})"),
+            ('Path("/shared/reports")', f"Path({str(reports)!r})"),
+        ):
+            assert written in example
+            example = example.replace(written, here)
+        assert cluster.scheduler.transition_counter == 0
+        namespace: dict[str, object] = {}
+        exec(compile(example, str(README), "exec"), namespace)
+        tasks_on_dask = cluster.scheduler.transition_counter
+    finally:
+        cluster.close()
+    assert capsys.readouterr().out.strip().startswith("ingest: 3 new, 0 unchanged, 0 duplicate, 0 rejected")
+    assert tasks_on_dask > 0  # the scheduler ran the flow's tasks
+    summary = namespace["summary"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert sorted(row[0] for row in con.execute("SELECT file FROM reports").fetchall()) == sorted(names)
+        assert con.execute("SELECT count(*) FROM items WHERE page IS NULL").fetchone() == (0,)
     with get_client(sync_client=True) as client:
         task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])),  # type: ignore[attr-defined]
             limit=50,
             sort=TaskRunSort.EXPECTED_START_TIME_ASC,
         )
-    names = [task_run.name.rsplit("-", 1)[0] for task_run in task_runs]
-    assert names.count("read, clean, segment, extract") == 3
+    stages = [task_run.name.rsplit("-", 1)[0] for task_run in task_runs]
+    assert "read, clean, segment, extract" in stages
     assert {task_run.state_name for task_run in task_runs} == {"Completed"}
