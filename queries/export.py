@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
+import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,18 +65,43 @@ def export_blocks(
     if fmt in BINARY_FORMATS:
         if output is None:
             raise ExportError(f"{fmt} is a binary format: give --output FILE")
-        _prepare(output)
         if fmt == "parquet":
-            raw.write_parquet(output)
+            with replaced_when_written(output) as part:
+                raw.write_parquet(part)
         else:
             write_xlsx({block.sheet: block.frame for block in blocks}, output, about=about)
         return None
     text = render(raw, fmt) if fmt in ("csv", "json") else render_blocks(blocks, fmt)
     if output is None:
         return text
-    _prepare(output)
-    output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    with replaced_when_written(output) as part:
+        part.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     return None
+
+
+@contextlib.contextmanager
+def replaced_when_written(output: Path) -> Iterator[Path]:
+    """A new hidden file beside `output` to write; it takes the place of `output` only once written, so a
+    failed or stopped write leaves what was there before (or nothing), never half a file."""
+    _prepare(output)
+    descriptor, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    os.close(descriptor)
+    part = Path(name)
+    try:
+        yield part
+        os.chmod(part, _mode_for(output))
+        os.replace(part, output)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _mode_for(output: Path) -> int:
+    """The permissions `output` has, or those a new file gets (mkstemp makes it owner-only)."""
+    with contextlib.suppress(OSError):
+        return output.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def render(df: pl.DataFrame, fmt: str) -> str:
@@ -132,8 +160,7 @@ def write_xlsx(sheets: dict[str, pl.DataFrame], output: Path, about: Sequence[tu
     page; plus an "about" sheet when `about` is given."""
     import xlsxwriter
 
-    _prepare(output)
-    with xlsxwriter.Workbook(str(output)) as workbook:
+    with replaced_when_written(output) as part, xlsxwriter.Workbook(str(part)) as workbook:
         styles = {
             "head": workbook.add_format(
                 {"bold": True, "bg_color": "#F3F2F1", "bottom": 2, "text_wrap": True}

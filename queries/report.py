@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from sendcorpus.queries.catalog import QueryError, run_query
-from sendcorpus.queries.export import Block, html_table, safe_url, write_xlsx
+from sendcorpus.queries.export import Block, html_table, replaced_when_written, safe_url, write_xlsx
 from sendcorpus.queries.present import (
     Area,
     area_of,
@@ -66,7 +66,6 @@ def write_report(con: duckdb.DuckDBPyConnection, la: str, output: Path) -> Path:
     if suffix not in (".html", ".xlsx"):
         raise QueryError(f"the report is written as .html or .xlsx, not {output.name!r}")
     data = gather(con, la)
-    output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
         return write_xlsx(
             {
@@ -83,7 +82,8 @@ def write_report(con: duckdb.DuckDBPyConnection, la: str, output: Path) -> Path:
             output,
             about=_about(data),
         )
-    output.write_text(render_html(data), encoding="utf-8")
+    with replaced_when_written(output) as part:
+        part.write_text(render_html(data), encoding="utf-8")
     return output
 
 

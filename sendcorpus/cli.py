@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _refuse_the_database_as_output(args)
         return int(args.handler(args) or 0)
     except CommandError as error:
         return _fail(str(error))
@@ -47,6 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message is None:
             raise  # a bug: the traceback is what is needed
         return _fail(message)
+
+
+def _refuse_the_database_as_output(args: argparse.Namespace) -> None:
+    """An --output naming the database, or the write-ahead log or ingest lock beside it, would overwrite
+    the corpus the command reads."""
+    output, db = getattr(args, "output", None), getattr(args, "db", None)
+    if output is None or db is None:
+        return
+    for own in (db, Path(f"{db}.wal"), Path(f"{db}.ingest.lock")):
+        if output.resolve() == own.resolve() or (output.exists() and own.exists() and output.samefile(own)):
+            raise CommandError(f"--output {output} is the database's own file: write the result elsewhere")
 
 
 def _fail(message: str) -> int:
@@ -403,15 +415,11 @@ def _read_only(args: argparse.Namespace, allow_files: bool = False, search: bool
 def _write_output(frame, fmt: str, output: Path | None, blocks=None) -> None:  # type: ignore[no-untyped-def]
     from sendcorpus.queries.export import ExportError, export, export_blocks
 
-    existed = output is not None and output.exists()
     try:
         text = export_blocks(blocks, fmt, output, raw=frame) if blocks else export(frame, fmt, output)
     except ExportError as error:
         raise CommandError(str(error)) from None
     except OSError as error:
-        if output is not None and not existed:
-            with suppress(OSError):
-                output.unlink()  # a half-written file is worse than none
         raise CommandError(f"cannot write {output}: {error.strerror or error}") from None
     if text is not None:
         print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in a newline: no blank row
@@ -563,6 +571,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from sendcorpus.queries.catalog import QueryError
+    from sendcorpus.queries.export import ExportError
     from sendcorpus.queries.report import write_report
     from sendcorpus.warehouse.reference import UnknownAuthority
 
@@ -571,8 +580,10 @@ def _report(args: argparse.Namespace) -> int:
     con = _read_only(args)
     try:
         path = write_report(con, args.la, args.output)
-    except (QueryError, UnknownAuthority) as error:
+    except (QueryError, UnknownAuthority, ExportError) as error:
         raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
     finally:
         con.close()
     print(f"wrote {path}")

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import polars as pl
 import pytest
 
-from sendcorpus.queries.export import MAX_TABLE_ROWS, heading, safe_url, terminal_table
+from sendcorpus.queries.export import (
+    MAX_TABLE_ROWS,
+    export,
+    heading,
+    replaced_when_written,
+    safe_url,
+    terminal_table,
+)
 
 
 def test_long_values_are_cut_with_an_ellipsis_not_wrapped() -> None:
@@ -51,3 +61,29 @@ def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
 def test_headings_for_people() -> None:
     assert heading("neighbours_share_low") == "Neighbours share low"
     assert heading("Reports in corpus (7 of 153 areas): share") == "Reports in corpus (7 of 153 areas): share"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_an_export_stopped_midway_leaves_the_previous_file(tmp_path: Path, fmt: str) -> None:
+    output = tmp_path / f"result.{fmt}"
+    export(pl.DataFrame({"n": [1]}), fmt, output)
+    before = output.read_bytes()
+    output.chmod(0o640)
+    with pytest.raises(KeyboardInterrupt), replaced_when_written(output) as part:
+        part.write_bytes(b"half a file")
+        raise KeyboardInterrupt
+    assert output.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [output]  # nothing left beside it
+    export(pl.DataFrame({"n": [2, 3]}), fmt, output)
+    assert output.read_bytes() != before
+    assert output.stat().st_mode & 0o777 == 0o640  # a replaced file keeps its permissions
+    assert list(tmp_path.iterdir()) == [output]
+
+
+def test_a_new_export_gets_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        export(pl.DataFrame({"n": [1]}), "csv", tmp_path / "new.csv")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's owner-only 0o600

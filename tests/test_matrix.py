@@ -433,14 +433,15 @@ def test_output_into_a_read_only_folder(db: Path, tmp_path: Path) -> None:
     finally:
         folder.chmod(0o755)
     _one_line_failure(run, f"cannot write {folder / 'x.csv'}", "Permission denied")
-    _one_line_failure(report, f"cannot use {folder / 'bury.html'}: Permission denied")
+    _one_line_failure(report, f"cannot write {folder / 'bury.html'}: Permission denied")
     assert list(folder.iterdir()) == []
 
 
 @needs_root
-def test_output_onto_a_full_device(db: Path, tmp_path: Path) -> None:
+def test_output_onto_a_full_device_leaves_the_previous_file(db: Path, tmp_path: Path) -> None:
     with _tmpfs(tmp_path / "tiny", "64k") as mount:
         output = mount / "pages.csv"
+        output.write_text("the previous export\n")
         run = _cli(
             "--output full device",
             "sql",
@@ -453,7 +454,52 @@ def test_output_onto_a_full_device(db: Path, tmp_path: Path) -> None:
             str(db),
         )
         _one_line_failure(run, f"cannot write {output}", "No space left on device")
-        assert not output.exists()
+        assert output.read_text() == "the previous export\n"  # the new one is written beside it first
+        assert list(mount.iterdir()) == [output]
+
+
+@pytest.mark.parametrize("own", ["", ".wal", ".ingest.lock"])
+def test_an_output_that_is_the_database_or_a_file_beside_it_is_refused(db: Path, own: str) -> None:
+    target = db.parent / ".." / db.parent.name / f"{db.name}{own}"  # another spelling of the same path
+    before = db.read_bytes()
+    runs = [
+        _cli(
+            f"sql --output database{own}",
+            "sql",
+            "SELECT 1",
+            "--format",
+            "csv",
+            "--output",
+            str(target),
+            "--db",
+            str(db),
+        ),
+        _cli(
+            f"query --output database{own}",
+            "query",
+            "outcomes",
+            "--format",
+            "xlsx",
+            "--output",
+            str(target),
+            "--db",
+            str(db),
+        ),
+        _cli(
+            f"runs --output database{own}",
+            "runs",
+            "--format",
+            "json",
+            "--output",
+            str(target),
+            "--db",
+            str(db),
+        ),
+    ]
+    for run in runs:
+        _one_line_failure(run, f"--output {target} is the database's own file")
+    assert db.read_bytes() == before
+    assert _reports(db) == len(SMALL)
 
 
 # Sources: one bad input is rejected, the rest of the run goes on
