@@ -17,6 +17,7 @@ import openpyxl
 import polars as pl
 import pytest
 
+from sendcorpus import __version__
 from sendcorpus.extract.theme_model import load_model_from, shipped_model
 from sendcorpus.flows.lock import IngestLock
 from sendcorpus.queries.catalog import list_queries
@@ -91,6 +92,13 @@ def test_ingest_wait_waits_for_the_running_ingest_then_loads(tmp_path: Path) -> 
     stdout, stderr = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, stderr
     assert stdout.strip().splitlines()[-1].startswith("ingest: 1 new, 0 unchanged")
+
+
+def test_version_and_help_answer_without_a_command() -> None:
+    version = _cli("--version")
+    assert (version.returncode, version.stdout) == (0, f"sendcorpus {__version__}\n")
+    bare = _cli()
+    assert bare.returncode == 2 and "ingest" in bare.stdout and "Traceback" not in bare.stderr
 
 
 def test_queries_lists_every_named_query_with_its_parameters() -> None:
