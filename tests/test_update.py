@@ -329,6 +329,38 @@ def test_an_unreachable_site_fails_fast_with_one_line_and_leaves_the_db_alone(tm
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
 
+@pytest.mark.parametrize("command", ["update", "schedule"])
+def test_a_database_file_that_is_not_a_corpus_stops_them_before_any_request(
+    command: str,
+    httpserver: HTTPServer,
+    file_server: HTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found only at the load, it used to cost a crawl of the whole site first (and a stray lock file)."""
+    site = FixtureSite(httpserver, file_server)
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    notes = tmp_path / "notes.duckdb"
+    notes.write_text("not a database\n")
+    args = [
+        command,
+        "--site",
+        site.url,
+        "--delay",
+        "0",
+        "--db",
+        str(notes),
+        "--cache",
+        str(tmp_path / "cache"),
+    ]
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"sendcorpus: {notes} is damaged or not a DuckDB database") and err.count("\n") == 1
+    assert site.seen == []
+    assert notes.read_text() == "not a database\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["notes.duckdb"]
+
+
 def test_bad_update_arguments_are_one_line_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert cli.main(["update", "--site", "reports.ofsted.gov.uk", "--db", str(tmp_path / "x.duckdb")]) == 1
     assert (
