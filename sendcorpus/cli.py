@@ -693,6 +693,7 @@ def _fraction(text: str) -> float:
 def _check_update_args(args: argparse.Namespace) -> None:
     from urllib.parse import urlsplit
 
+    from sendcorpus.flows.lock import IngestLock, LockBusy
     from sendcorpus.warehouse.db import DatabaseBusy, check_name, connect
 
     try:
@@ -703,11 +704,14 @@ def _check_update_args(args: argparse.Namespace) -> None:
         raise CommandError(f"--site must be an http(s) address, not {args.site!r}")
     if args.delay < 0 or args.max_pages < 1:
         raise CommandError("--delay must be 0 or more and --max-pages at least 1")
-    # a file that is not a corpus would otherwise fail only after the whole site has been crawled; it is
-    # opened read-only, as the update writes under the ingest lock, which it takes later
+    # a database the update cannot use would otherwise fail only after the whole site has been crawled:
+    # a file that is not a corpus (opened read-only: the update writes under the ingest lock, taken later),
+    # or a folder where the lock cannot be made
     if args.db.exists():
         with suppress(DatabaseBusy):  # an ingest is writing: the update waits for it
             connect(args.db, read_only=True, search=False, require_current=False).close()
+    with suppress(LockBusy), IngestLock(args.db):
+        pass
 
 
 def _update(args: argparse.Namespace) -> int:

@@ -251,6 +251,34 @@ def test_a_folder_where_the_lock_cannot_be_created(db: Path, tmp_path: Path) -> 
     assert target.read_bytes() == before
 
 
+@needs_permissions
+@pytest.mark.parametrize("command", ["update", "schedule"])
+def test_update_and_schedule_find_an_unwritable_database_folder_first(command: str, tmp_path: Path) -> None:
+    """Before reaching the site (here a closed port, which would be the message otherwise) and before a
+    schedule starts its server: else the whole site would be crawled before the load found it out."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        site = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o555)
+    try:
+        run = _cli(
+            f"{command}: database folder unwritable",
+            command,
+            "--site",
+            site,
+            "--db",
+            str(folder / "sendcorpus.duckdb"),
+            "--cache",
+            str(tmp_path / "cache"),
+            prefix=NO_BYPASS,
+        )
+    finally:
+        folder.chmod(0o755)
+    _one_line_failure(run, "cannot create the ingest lock", "Permission denied")
+    assert list(folder.iterdir()) == []
+
+
 @needs_root
 def test_too_little_free_space_stops_before_the_load(db: Path, tmp_path: Path) -> None:
     with _tmpfs(tmp_path / "small-disk", str(db.stat().st_size + 2**20)) as mount:
