@@ -265,6 +265,7 @@ def _ingest(args: argparse.Namespace) -> int:
     missing = [str(path) for path in args.source if not path.exists() and not path.is_symlink()]
     if missing:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
+    _check_corpus_file(args.db)
     settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
     try:
         with IngestLock(args.db, wait=args.wait):
@@ -276,6 +277,16 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"  rejected {rejection.file}: {rejection.reason} — {rejection.detail}", file=sys.stderr)
     print(run.line())
     return 0
+
+
+def _check_corpus_file(db: Path) -> None:
+    """A --db file that is not a corpus (damaged, not DuckDB, empty, a folder), named before anything
+    starts or is locked beside it. Opened read-only: the writes come later, under the ingest lock."""
+    from sendcorpus.warehouse.db import DatabaseBusy, connect
+
+    if db.exists():
+        with suppress(DatabaseBusy):  # an ingest is writing it: a usable file
+            connect(db, read_only=True, search=False, require_current=False).close()
 
 
 def _check_database(db: Path) -> None:
@@ -694,7 +705,7 @@ def _check_update_args(args: argparse.Namespace) -> None:
     from urllib.parse import urlsplit
 
     from sendcorpus.flows.lock import IngestLock, LockBusy
-    from sendcorpus.warehouse.db import DatabaseBusy, check_name, connect
+    from sendcorpus.warehouse.db import check_name
 
     try:
         check_name(args.db)
@@ -704,13 +715,9 @@ def _check_update_args(args: argparse.Namespace) -> None:
         raise CommandError(f"--site must be an http(s) address, not {args.site!r}")
     if args.delay < 0 or args.max_pages < 1:
         raise CommandError("--delay must be 0 or more and --max-pages at least 1")
-    # a database the update cannot use would otherwise fail only after the whole site has been crawled:
-    # a file that is not a corpus (opened read-only: the update writes under the ingest lock, taken later),
-    # or a folder where the lock cannot be made
-    if args.db.exists():
-        with suppress(DatabaseBusy):  # an ingest is writing: the update waits for it
-            connect(args.db, read_only=True, search=False, require_current=False).close()
-    with suppress(LockBusy), IngestLock(args.db):
+    # a database the update cannot use would otherwise fail only after the whole site has been crawled
+    _check_corpus_file(args.db)
+    with suppress(LockBusy), IngestLock(args.db):  # a folder where the lock cannot be made
         pass
 
 

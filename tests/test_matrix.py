@@ -171,10 +171,12 @@ def test_a_file_that_is_not_a_usable_database(
     for command in (
         ["sql", "SELECT 1"],
         ["ingest", "--no-registry", "--source", str(_another_report(tmp_path))],
+        ["update", "--site", "http://127.0.0.1:9"],  # found before the site (a closed port) is tried
     ):
         run = _cli(f"{case}: {command[0]}", *command, "--db", str(db))
         _one_line_failure(run, str(db), phrase, "--db")
     assert db.read_bytes() == before
+    assert not Path(f"{db.resolve()}.ingest.lock").exists()  # refused before any lock was taken beside it
 
 
 def test_a_folder_given_as_the_database(tmp_path: Path) -> None:
