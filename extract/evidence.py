@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from spacy.tokens import Span
 
@@ -28,19 +29,25 @@ def is_bullet(sentence: Span) -> bool:
     return sentence.text.lstrip()[:1] in BULLETS
 
 
-def evidence_for(sentences: list[Span], number: int) -> str:
+class Evidence(NamedTuple):
+    text: str  # the quote
+    start: int  # where its first sentence begins in the item's text (the page is looked up from it)
+
+
+def evidence_for(sentences: list[Span], number: int) -> Evidence:
     """Sentence `number`; a sub-bullet that continues a lead-in ("...should ensure that:") comes after
     its lead-in, and a sentence that opens with an anaphor after the sentence it leans on."""
     quote = clean_sentence(sentences[number])
     if is_bullet(sentences[number]):
         lead_in = next((n for n in range(number - 1, -1, -1) if not is_bullet(sentences[n])), None)
         if lead_in is not None and (clean_sentence(sentences[lead_in]).endswith(":") or quote[:1].islower()):
-            return f"{_with_antecedents(sentences, lead_in)} {quote}"
-        return quote
+            before = _with_antecedents(sentences, lead_in)
+            return Evidence(f"{before.text} {quote}", before.start)
+        return Evidence(quote, sentences[number].start_char)
     return _with_antecedents(sentences, number)
 
 
-def _with_antecedents(sentences: list[Span], number: int) -> str:
+def _with_antecedents(sentences: list[Span], number: int) -> Evidence:
     """The sentence, after up to MAX_ANTECEDENTS sentences before it while each opens with an anaphor
     ("This should include: ..." after "Leaders should improve ...")."""
     start = number
@@ -51,4 +58,5 @@ def _with_antecedents(sentences: list[Span], number: int) -> str:
         and not is_bullet(sentences[start - 1])
     ):
         start -= 1
-    return " ".join(clean_sentence(sentence) for sentence in sentences[start : number + 1])
+    text = " ".join(clean_sentence(sentence) for sentence in sentences[start : number + 1])
+    return Evidence(text, sentences[start].start_char)

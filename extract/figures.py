@@ -130,6 +130,7 @@ class Figure:
     evidence: str  # the sentence
     theme: str | None  # the first theme of its sentence, or of the nearest sentence before it
     duration_kind: str | None = None  # durations only: wait | deadline | period | horizon | age | other
+    start: int = 0  # where the figure is in the item's text (the page is looked up from it)
 
 
 if not Doc.has_extension("themes"):
@@ -311,7 +312,7 @@ def _read_count(span: Span, start: int) -> tuple[Span, Figure] | None:
 def _figure(kind: str, value: float, unit: str, weeks: float | None, span: Span) -> tuple[Span, Figure]:
     doc = span.doc
     evidence = span.sent.text.strip() if doc.has_annotation("SENT_START") else doc.text.strip()
-    return span, Figure(kind, value, unit, weeks, span.text, evidence, None)
+    return span, Figure(kind, value, unit, weeks, span.text, evidence, None, start=span.start_char)
 
 
 def _read_numbers(tokens: list[Token]) -> float | None:

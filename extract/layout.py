@@ -37,8 +37,18 @@ class Item:
     section: str
     subsection: str | None
     item_no: int
-    page: int
+    page: int  # where the item begins
     text: str
+    page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where a later page begins
+
+    def page_at(self, offset: int) -> int:
+        """The page the character at `offset` of the text is on."""
+        page = self.page
+        for start, later in self.page_breaks:
+            if start > offset:
+                break
+            page = later
+        return page
 
 
 @dataclass

@@ -46,10 +46,24 @@ class _Draft:
     parts: list[str] = field(default_factory=list)
     is_bullet: bool = False
     has_sub_bullets: bool = False
+    part_pages: list[int] = field(default_factory=list)  # the page of each part
 
-    @property
-    def text(self) -> str:
-        return _join(self.parts)
+    def __post_init__(self) -> None:
+        self.part_pages += [self.page] * (len(self.parts) - len(self.part_pages))
+
+    def add(self, text: str, page: int) -> None:
+        self.parts.append(text)
+        self.part_pages.append(page)
+
+    def joined(self) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """The item's text, and (offset, page) where a later page than the item's first begins in it."""
+        text, starts = _join(self.parts)
+        breaks, page = [], self.page
+        for start, part_page in zip(starts, self.part_pages, strict=True):
+            if part_page != page:
+                breaks.append((start, part_page))
+                page = part_page
+        return text, tuple(breaks)
 
 
 @dataclass
@@ -92,11 +106,12 @@ def segment(pages: list[Page]) -> tuple[str, list[Item]]:
     items = []
     numbers: dict[str, int] = {}
     for draft in state.drafts:
-        text = draft.text
+        text, page_breaks = draft.joined()
         if not text:
             continue
         numbers[draft.section] = numbers.get(draft.section, 0) + 1
-        items.append(Item(draft.section, draft.subsection, numbers[draft.section], draft.page, text))
+        number = numbers[draft.section]
+        items.append(Item(draft.section, draft.subsection, number, draft.page, text, page_breaks))
     return title, items
 
 
@@ -164,31 +179,31 @@ def _add_line(state: _State, line: Line) -> None:
     if state.in_table and state.body_cell_seen:
         state.body_cell_seen = False
         if current is not None and state.cell_opens_page and (state.row_broken or _carries_on(current, text)):
-            current.parts.append(text)  # a row continued over a page break, its body cell repeated
+            current.add(text, line.page)  # a row continued over a page break, its body cell repeated
         else:
             state.drafts.append(_Draft(state.section, state.subsection, line.page, [text]))
         return
     if state.in_table and page_turned and current is not None and not bullet:
-        current.parts.append(text)  # every row has a body cell: text on a new page without one goes on
+        current.add(text, line.page)  # every row has a body cell: text on a new page without one goes on
         return
     if current is None or (current.is_bullet and not current.parts):
         if current is None:
             current = _Draft(state.section, state.subsection, line.page, is_bullet=bullet)
             state.drafts.append(current)
         current.page = line.page
-        current.parts.append(text)
+        current.add(text, line.page)
         return
     if bullet:
         if _is_sub_bullet(state, current, line):
             current.has_sub_bullets = True
-            current.parts.append(f"\n{BULLET} {text}")
+            current.add(f"\n{BULLET} {text}", line.page)
         else:
             state.drafts.append(_Draft(state.section, state.subsection, line.page, [text], is_bullet=True))
         return
     if line.gap_before and _starts_new_item(state, current, line):
         state.drafts.append(_Draft(state.section, state.subsection, line.page, [text]))
         return
-    current.parts.append(text)
+    current.add(text, line.page)
 
 
 def _in_body_column(state: _State, line: Line) -> bool:
@@ -230,10 +245,12 @@ def _starts_new_item(state: _State, current: _Draft, line: Line) -> bool:
     return not current.has_sub_bullets or line.x0 is None or line.x0 <= (state.margin or 0) + _INDENT_PT
 
 
-def _join(parts: list[str]) -> str:
+def _join(parts: list[str]) -> tuple[str, list[int]]:
+    """The parts as one text, and where each part begins in it."""
     # pieces gathered in a list and joined once: adding to a growing string is quadratic in the
     # number of lines (a hard-wrapped 2.7-million-character paragraph took 4.5 s)
     pieces: list[str] = []
+    starts: list[int] = []
     length, tail = 0, ""  # of the text so far: its length and last two characters
     for part in parts:
         glued = part.startswith("\n") or (
@@ -241,6 +258,10 @@ def _join(parts: list[str]) -> str:
         )
         piece = f" {part}" if length and not glued else part
         pieces.append(piece)
+        starts.append(length + len(piece) - len(piece.lstrip()))
         length += len(piece)
         tail = (tail + piece)[-2:]
-    return "".join(pieces).strip()
+    joined = "".join(pieces)
+    text = joined.strip()
+    lead = len(joined) - len(joined.lstrip())
+    return text, [min(max(start - lead, 0), len(text)) for start in starts]

@@ -144,6 +144,7 @@ class ThemeHit:
     evidence: str
     stance: str
     sentence: int
+    start: int  # where the evidence begins in the item's text
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,9 @@ class ThemeTagger:
         hits = []
         for theme in sorted(themes, key=lambda t: self.order[t]):
             quote = evidence_for(sentences, themes[theme])
-            hits.append(ThemeHit(theme, quote, stance(quote, doc._.section), themes[theme]))
+            hits.append(
+                ThemeHit(theme, quote.text, stance(quote.text, doc._.section), themes[theme], quote.start)
+            )
         doc._.theme_hits = hits
         doc._.themes = [(hit.theme, hit.evidence) for hit in hits]
         in_sentence: dict[int, list[str]] = {}

@@ -66,7 +66,13 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
     for item, doc in docs:
         key = {"section": item.section, "item_no": item.item_no}
         themes += [
-            {**key, "theme": hit.theme, "evidence": hit.evidence, "stance": hit.stance}
+            {
+                **key,
+                "theme": hit.theme,
+                "evidence": hit.evidence,
+                "stance": hit.stance,
+                "page": item.page_at(hit.start) if paged else None,
+            }
             for hit in doc._.theme_hits
         ]
         figures += [
@@ -81,6 +87,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
                 "theme": figure.theme,
                 "text": figure.text,
                 "evidence": figure.evidence,
+                "page": item.page_at(figure.start) if paged else None,
             }
             for number, figure in enumerate(doc._.figures, start=1)
         ]

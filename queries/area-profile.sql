@@ -15,7 +15,7 @@ themes_raised AS (
         it.section,
         it.theme,
         count(DISTINCT it.item_no) AS items,
-        list_sort(list_distinct(list(i.page))) AS pages,
+        list_sort(list_distinct(list(coalesce(it.page, i.page)))) AS pages,
         list(it.evidence ORDER BY it.item_no) AS evidence
     FROM corpus.item_themes AS it
     JOIN area USING (report_id)

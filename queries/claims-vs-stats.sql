@@ -24,7 +24,7 @@ criticism AS (
         t.theme,
         string_agg(DISTINCT t.section, ', ' ORDER BY t.section) AS sections,
         arg_min(t.evidence, (CASE t.section WHEN 'weakness' THEN 0 ELSE 1 END, t.item_no)) AS evidence,
-        arg_min(i.page, (CASE t.section WHEN 'weakness' THEN 0 ELSE 1 END, t.item_no)) AS page
+        arg_min(coalesce(t.page, i.page), (CASE t.section WHEN 'weakness' THEN 0 ELSE 1 END, t.item_no)) AS page
     FROM corpus.item_themes AS t
     JOIN latest AS l USING (report_id)
     JOIN corpus.items AS i USING (report_id, section, item_no)

@@ -14,7 +14,7 @@ SELECT
     c.region,
     it.section,
     it.item_no,
-    i.page,
+    coalesce(it.page, i.page) AS page,
     it.evidence,
     r.source_url
 FROM corpus.item_themes AS it

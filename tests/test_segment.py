@@ -195,6 +195,10 @@ def test_a_row_whose_text_alone_goes_on_over_the_page_is_one_item() -> None:
         (1, "Leaders should cooperate to identify needs. This includes the timely issuing of EHC plans."),
         (2, "Leaders should improve annual reviews."),
     ]
+    continued = items[0].text.index("This includes")
+    assert items[0].page_breaks == ((continued, 2),)
+    assert (items[0].page_at(0), items[0].page_at(continued - 1), items[0].page_at(continued)) == (1, 1, 2)
+    assert items[1].page_breaks == () and items[1].page_at(10) == 2
 
 
 def test_a_new_row_at_the_top_of_a_page_stays_a_new_item() -> None:
@@ -258,6 +262,26 @@ def test_items_span_page_breaks_and_keep_the_page_they_start_on() -> None:
     # the fifth bullet starts on page 3 and ends on page 4
     assert strengths[4].page == 3
     assert strengths[4].text.endswith("from the right professional at the right time.")
+    # and know where the next page begins in their text, so a quote from its end cites page 4
+    ((offset, page),) = strengths[4].page_breaks
+    assert page == 4 and strengths[4].page_at(len(strengths[4].text) - 1) == 4
+    page_4 = next(p for p in report.pages if p.number == 4).text
+    assert " ".join(page_4.split()[:3]) in strengths[4].text[offset:][:200]
+
+
+def test_every_page_break_inside_an_item_is_where_the_next_page_s_text_begins(
+    all_reports: dict[str, ParsedReport],
+) -> None:
+    breaks = 0
+    for name, report in all_reports.items():
+        pages = {page.number: page for page in report.pages}
+        for item in report.items:
+            for offset, page in item.page_breaks:
+                breaks += 1
+                words = item.text[offset:].replace("\n", " ").split()[:4]
+                assert words and words[0].lstrip("•▪") in pages[page].text, (name, item.item_no, words)
+                assert page > item.page
+    assert breaks > 50
 
 
 def test_every_report_has_strengths_weaknesses_and_recommendations(

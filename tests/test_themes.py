@@ -317,9 +317,10 @@ def test_a_sentence_opening_with_an_anaphor_is_quoted_after_the_one_before(nlp: 
     doc = nlp("Some schools use part-time timetables. As a result, these children miss a lot of learning.")
     sentences = list(doc.sents)
     assert evidence_for(sentences, 1) == (
-        "Some schools use part-time timetables. As a result, these children miss a lot of learning."
+        "Some schools use part-time timetables. As a result, these children miss a lot of learning.",
+        0,
     )
-    assert evidence_for(sentences, 0) == "Some schools use part-time timetables."
+    assert evidence_for(sentences, 0) == ("Some schools use part-time timetables.", 0)
 
 
 def test_a_bullet_under_an_anaphoric_lead_in_is_quoted_from_the_sentence_it_leans_on(nlp: Language) -> None:
@@ -330,8 +331,11 @@ def test_a_bullet_under_an_anaphoric_lead_in_is_quoted_from_the_sentence_it_lean
     sentences = list(doc.sents)
     assert evidence_for(sentences, len(sentences) - 1) == (
         "Leaders should improve the quality of EHC plans. "
-        "This should include: improving social care contributions."
+        "This should include: improving social care contributions.",
+        0,
     )
+    plain = list(nlp("Leaders know the area well. Parents value the forum.").sents)
+    assert evidence_for(plain, 1) == ("Parents value the forum.", len("Leaders know the area well. "))
 
 
 def test_hackney_source_citation_is_not_a_local_offer_finding(nlp: Language) -> None:

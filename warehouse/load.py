@@ -72,6 +72,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "theme": pl.String,
         "evidence": pl.String,
         "stance": pl.String,
+        "page": pl.Int32,
     },
     "figures": {
         "report_id": pl.String,
@@ -86,6 +87,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "theme": pl.String,
         "text": pl.String,
         "evidence": pl.String,
+        "page": pl.Int32,
     },
 }
 
