@@ -66,6 +66,12 @@ REFUSED = [
     "BEGIN TRANSACTION",
     "PREPARE p AS SELECT 1",
     "EXPLAIN ANALYZE COPY (SELECT 1) TO '{db}'",
+    # a comment before EXPLAIN once hid the statement it runs from the check (and overwrote the database)
+    "-- note\nEXPLAIN ANALYZE COPY (SELECT 'gone' AS x) TO '{db}' (FORMAT csv, USE_TMP_FILE false)",
+    "/* c */ EXPLAIN ANALYZE COPY (SELECT 1) TO '{db}'",
+    "EXPLAIN /* c */ ANALYZE -- c\n DELETE FROM corpus.reports",
+    "EXPLAIN (FORMAT json) COPY (SELECT 1) TO '{db}'",
+    "WITH x AS (SELECT 1) INSERT INTO corpus.rejected SELECT 'a', NULL, 'b', 'c', now() FROM x",
     "SELECT 1; COPY (SELECT 1) TO '{db}'",
 ]
 
@@ -90,11 +96,13 @@ READS = [
     "FROM reports SELECT file LIMIT 2",
     "EXPLAIN SELECT * FROM items",
     "EXPLAIN ANALYZE SELECT count(*) FROM items",
+    "-- a comment first\nEXPLAIN ANALYZE SELECT count(*) FROM items",
+    "EXPLAIN (FORMAT json) SELECT count(*) FROM items",
     "DESCRIBE reports",
     "SHOW TABLES",
     "SUMMARIZE SELECT n_words FROM reports",
     "SELECT * FROM duckdb_settings() WHERE name = 'memory_limit'",
-    "SELECT 1; SELECT 2",
+    "SELECT 1;",
 ]
 
 
@@ -207,3 +215,18 @@ def test_the_address_space_cap_is_lifted_when_the_query_is_done(sealed_db: Path,
     assert "42" in capsys.readouterr().out
     # `main` called in-process (by a test, or a program embedding sendcorpus) leaves its process as it was
     assert resource.getrlimit(resource.RLIMIT_AS) == before
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT 1; SELECT 2", "one statement at a time: this text holds 2"),
+        ("WITH x AS (SELECT 1) INSERT INTO corpus.rejected SELECT * FROM x", "INSERT statements are refused"),
+        ("-- c\nEXPLAIN ANALYZE DELETE FROM corpus.reports", "DELETE statements are refused"),
+    ],
+)
+def test_a_refusal_names_what_was_refused(
+    sealed_db: Path, sql: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sql", sql, "--db", str(sealed_db)]) == 1
+    assert message in capsys.readouterr().err

@@ -14,8 +14,6 @@ from pathlib import Path
 import duckdb
 
 READ_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-# EXPLAIN ANALYZE runs the statement it explains, so that statement is checked too
-_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?", re.IGNORECASE)
 # headroom between DuckDB's own limit and the process's address-space cap, for Python, Arrow and Polars
 ADDRESS_SPACE_HEADROOM_GB = 2.0
 
@@ -35,7 +33,8 @@ class SqlRefused(Exception):
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Refuse the whole text unless every statement in it only reads."""
+    """Refuse the text unless it is one statement that only reads (of several, only the last one's
+    result could be shown, so they are refused rather than run with the others' results dropped)."""
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as error:
@@ -44,21 +43,54 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise SqlRefused("no SQL statement given")
     for statement in statements:
         _check(con, statement)
+    if len(statements) > 1:
+        raise SqlRefused(f"one statement at a time: this text holds {len(statements)}")
 
 
 def _check(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> None:
     kind = statement.type
     if kind == duckdb.StatementType.EXPLAIN:
-        inner = _EXPLAIN.sub("", statement.query.strip(), count=1)
-        if inner and inner != statement.query.strip():
-            check_read_only(con, inner)
+        # EXPLAIN ANALYZE runs the statement it explains, so that statement is checked too
+        check_read_only(con, explained(statement.query))
         return
     if kind not in READ_TYPES:
         first_word = statement.query.split(maxsplit=1)[0].upper() if statement.query.strip() else kind.name
+        if first_word in ("WITH", "(") or first_word.startswith(("--", "/*")):  # "WITH a AS (...) INSERT ..."
+            first_word = kind.name
         raise SqlRefused(
             f"{first_word} statements are refused: `sendcorpus sql` only reads "
             "(SELECT, WITH, FROM, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE)"
         )
+
+
+def explained(query: str) -> str:
+    """The statement an EXPLAIN explains, found with DuckDB's tokenizer (which skips comments, so
+    "-- note\nEXPLAIN ANALYZE COPY ..." still yields the COPY): after EXPLAIN, ANALYZE and an option
+    list in parentheses. Anything else is refused rather than let through unchecked."""
+    positions = [position for position, _ in duckdb.tokenize(query)]
+    # a token's text: up to the next token, less what follows it (spaces, a comment)
+    words = [
+        query[position:end].split(None, 1)[0].split("--", 1)[0].split("/*", 1)[0].lower()
+        for position, end in zip(positions, [*positions[1:], len(query)], strict=True)
+    ]
+    if not words or words[0] != "explain":
+        raise SqlRefused("this EXPLAIN could not be checked: write it as EXPLAIN [ANALYZE] SELECT ...")
+    at = 1
+    if at < len(words) and words[at] in ("analyze", "analyse"):
+        at += 1
+    options = at
+    if at < len(words) and words[at] == "(":
+        depth = 0
+        while at < len(words):
+            depth += {"(": 1, ")": -1}.get(words[at], 0)
+            at += 1
+            if depth == 0:
+                break
+    if at >= len(words) and options < len(words):
+        at = options  # no options after all: the parentheses hold the query, "EXPLAIN (SELECT 1)"
+    if at >= len(words):
+        raise SqlRefused("EXPLAIN of nothing")
+    return query[positions[at] :]
 
 
 def limit_resources(con: duckdb.DuckDBPyConnection, memory_gb: float, allow_files: bool) -> tuple[int, int]:
