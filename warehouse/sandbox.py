@@ -7,7 +7,6 @@ statement is parsed with DuckDB's own parser and only read statements are let th
 
 from __future__ import annotations
 
-import re
 import resource
 from pathlib import Path
 
