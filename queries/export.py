@@ -82,7 +82,14 @@ def export_blocks(
 @contextlib.contextmanager
 def replaced_when_written(output: Path) -> Iterator[Path]:
     """A new hidden file beside `output` to write; it takes the place of `output` only once written, so a
-    failed or stopped write leaves what was there before (or nothing), never half a file."""
+    failed or stopped write leaves what was there before (or nothing), never half a file. A symlink is
+    written through (its target is replaced, the link kept); a device or pipe (/dev/null, a FIFO) cannot
+    be replaced, so it is written to as it is."""
+    if output.is_symlink():
+        output = output.resolve()
+    if output.exists() and not output.is_file() and not output.is_dir():
+        yield output
+        return
     _prepare(output)
     descriptor, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
     os.close(descriptor)

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 FORMATS = ["table", "csv", "json", "parquet", "xlsx", "md", "html"]
 READ_WAIT_SECONDS = 30.0
 HUMAN_FORMATS = ("table", "md", "html", "xlsx")  # shown as titled blocks; csv/json/parquet keep one table
+FORMAT_OF_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".xlsx": "xlsx", ".md": "md"}
+FORMAT_OF_SUFFIX |= {".html": "html", ".htm": "html"}
+FORMAT_HELP = "default: the --output file's extension (.csv, .json, .parquet, .xlsx, .md, .html), else table"
 
 
 class CommandError(Exception):
@@ -34,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         _refuse_the_database_as_output(args)
+        _settle_the_format(args)
         return int(args.handler(args) or 0)
     except CommandError as error:
         return _fail(str(error))
@@ -59,6 +63,25 @@ def _refuse_the_database_as_output(args: argparse.Namespace) -> None:
     for own in (db, Path(f"{db}.wal"), Path(f"{db}.ingest.lock")):
         if output.resolve() == own.resolve() or (output.exists() and own.exists() and output.samefile(own)):
             raise CommandError(f"--output {output} is the database's own file: write the result elsewhere")
+
+
+def _settle_the_format(args: argparse.Namespace) -> None:
+    """--format from the --output file's extension when not given; a format the extension contradicts is
+    refused (an `x.xlsx` holding a text table was reported as written). `--output -` is standard output."""
+    if not hasattr(args, "format") or not hasattr(args, "output"):
+        return
+    implied = FORMAT_OF_SUFFIX.get(args.output.suffix.lower()) if args.output is not None else None
+    if args.format is None:
+        args.format = implied or "table"
+    elif implied is not None and implied != args.format:
+        raise CommandError(
+            f"--output {args.output} is named as {implied} but --format is {args.format}: "
+            "make them agree, or leave --format out"
+        )
+    if args.output == Path("-"):
+        if args.format in ("parquet", "xlsx"):
+            raise CommandError(f"{args.format} is a binary format: give --output FILE, not standard output")
+        args.output = None
 
 
 def _fail(message: str) -> int:
@@ -127,8 +150,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sql = command("sql", _sql, "Run ad-hoc SQL on a read-only connection.")
     sql.add_argument("query")
-    sql.add_argument("--format", choices=FORMATS, default="table")
-    sql.add_argument("--output", type=Path)
+    sql.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+    sql.add_argument("--output", type=Path, help="file to write (- for standard output)")
     sql.add_argument(
         "--allow-files", action="store_true", help="let the SQL read and write files on this machine"
     )
@@ -157,8 +180,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="count reports that lost pages or sections in group shares",
     )
-    query.add_argument("--format", choices=FORMATS, default="table")
-    query.add_argument("--output", type=Path)
+    query.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+    query.add_argument("--output", type=Path, help="file to write (- for standard output)")
 
     report = command("report", _report, "Write the comparison report for an area (.html or .xlsx).")
     report.add_argument("--la", required=True)
@@ -248,8 +271,8 @@ def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     schedule.add_argument("--name", default="weekly", help="deployment name (default weekly)")
     runs = command("runs", _runs, "List the recent ingest and update runs.")
     runs.add_argument("--limit", type=int, default=20)
-    runs.add_argument("--format", choices=FORMATS, default="table")
-    runs.add_argument("--output", type=Path)
+    runs.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+    runs.add_argument("--output", type=Path, help="file to write (- for standard output)")
 
 
 def _ingest(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import psutil
 
 
 def run_cli(
-    *args: str, timeout: float, python_flags: tuple[str, ...] = ()
+    *args: str, timeout: float, python_flags: tuple[str, ...] = (), cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *python_flags, "-m", "sendcorpus.cli", *args],
@@ -25,6 +25,7 @@ def run_cli(
         text=True,
         timeout=timeout,
         env={**os.environ},
+        cwd=cwd,
     )
 
 

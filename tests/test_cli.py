@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -187,6 +190,52 @@ def test_exports_open_in_polars_and_openpyxl(corpus_db: Path, tmp_path: Path) ->
     assert frame.height > 0
     sheet = openpyxl.load_workbook(workbook).active
     assert sheet.max_row == frame.height + 1
+
+
+def test_the_format_follows_the_output_file_s_extension_unless_given(corpus_db: Path, tmp_path: Path) -> None:
+    for name in ("outcomes.xlsx", "outcomes.parquet", "outcomes.csv", "outcomes.json"):
+        result = _cli("query", "outcomes", "--output", str(tmp_path / name), "--db", str(corpus_db))
+        assert result.returncode == 0, result.stderr
+    assert openpyxl.load_workbook(tmp_path / "outcomes.xlsx").active.max_row > 1
+    assert pl.read_parquet(tmp_path / "outcomes.parquet").height > 0
+    assert pl.read_csv(tmp_path / "outcomes.csv").height > 0
+    assert pl.read_json(tmp_path / "outcomes.json").height > 0
+    contradicted = _cli("sql", "SELECT 1 AS a", "--format", "csv", "--output", str(tmp_path / "a.xlsx"))
+    assert contradicted.returncode == 1 and not (tmp_path / "a.xlsx").exists()
+    assert "--output" in contradicted.stderr and "is named as xlsx but --format is csv" in contradicted.stderr
+    plain = _cli("sql", "SELECT 42 AS a", "--output", str(tmp_path / "a.txt"), "--db", str(corpus_db))
+    assert plain.returncode == 0 and "42" in (tmp_path / "a.txt").read_text()  # no known extension: a table
+
+
+def test_output_dash_is_standard_output(corpus_db: Path, tmp_path: Path) -> None:
+    result = _cli(
+        "sql", "SELECT 42 AS a", "--format", "csv", "--output", "-", "--db", str(corpus_db), cwd=tmp_path
+    )
+    assert result.returncode == 0 and result.stdout.split() == ["a", "42"]
+    assert list(tmp_path.iterdir()) == []
+    binary = _cli(
+        "sql", "SELECT 1", "--format", "xlsx", "--output", "-", "--db", str(corpus_db), cwd=tmp_path
+    )
+    assert binary.returncode == 1 and "binary format" in binary.stderr
+
+
+def test_an_output_link_is_written_through_and_a_pipe_is_written_to(corpus_db: Path, tmp_path: Path) -> None:
+    target, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    target.write_text("old\n")
+    link.symlink_to(target.name)
+    result = _cli("sql", "SELECT 42 AS a", "--output", str(link), "--db", str(corpus_db))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and target.read_text().split() == ["a", "42"]
+    # a FIFO stands for any file that cannot be replaced (a device such as /dev/null, /dev/stdout)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with ThreadPoolExecutor(1) as pool:
+        read = pool.submit(fifo.read_text)
+        result = _cli("sql", "SELECT 43 AS a", "--output", str(fifo), "--db", str(corpus_db))
+        assert result.returncode == 0, result.stderr
+        assert read.result(timeout=60).split() == ["a", "43"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["link.csv", "pipe.csv", "real.csv"]
 
 
 def test_a_binary_format_needs_an_output_file(corpus_db: Path) -> None:
