@@ -21,6 +21,7 @@ from sendcorpus.extract.evaluate import (
     Evaluation,
     GoldError,
     PredictedItem,
+    cannot_run,
     print_evaluation,
     read_gold_facts,
     read_gold_themes,
@@ -68,10 +69,16 @@ class ModelEffect:
     cues_alone: Counts  # item level, micro
 
 
-def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> CrossValidation:
+def cross_validated_evaluation(
+    gold_dir: Path, folds: int | None, seed: int, reports: Path | None = None
+) -> CrossValidation:
     """With `folds` None the rule cues alone are scored on every report (there is nothing to fit)."""
     gold_report_level, gold_items = read_gold_themes(gold_dir)
-    parsed = parse_gold_reports(gold_items, report_sources(gold_dir.parent))
+    files = {item.file for item in gold_items}
+    if folds is not None and folds > len(files):
+        raise GoldError(f"--folds {folds} is more than the {len(files)} gold reports: each fold needs one")
+    gold_facts = read_gold_facts(gold_dir)
+    parsed = parse_gold_reports(gold_items, report_sources(gold_dir, reports))
     examples = examples_of(labelled_items(gold_items, parsed))
     cues = [set(example.cues) for example in examples]
     fitted = None if folds is None else cross_validate(examples, folds, seed)
@@ -80,7 +87,6 @@ def cross_validated_evaluation(gold_dir: Path, folds: int | None, seed: int) -> 
         file: {name: _text(getattr(extract_facts(report), name)) for name in FACT_FIELDS}
         for file, report in parsed.items()
     }
-    gold_facts = read_gold_facts(gold_dir)
     unseen = set(parsed) - cue_development_reports()
 
     def evaluate(predicted: list[set[str]], files: Collection[str]) -> Evaluation:
@@ -142,20 +148,18 @@ def cross_validation_command(
     seed: int,
     bars: dict[str, float | None],
     out: TextIO = sys.stdout,
+    reports: Path | None = None,
 ) -> int:
     """0 when every bar is met, 1 when one is not, 2 when it cannot run."""
     if folds is not None and folds < 2:
-        print("error: --folds needs at least 2 folds", file=out)
-        return 2
+        return cannot_run("--folds needs at least 2 folds")
     if not gold_dir.is_dir():
-        print(f"error: no gold folder at {gold_dir}", file=out)
-        return 2
+        return cannot_run(f"no gold folder at {gold_dir}")
     started = time.perf_counter()
     try:
-        result = cross_validated_evaluation(gold_dir, folds, seed)
+        result = cross_validated_evaluation(gold_dir, folds, seed, reports)
     except GoldError as error:
-        print(f"error: {error}", file=out)
-        return 2
+        return cannot_run(str(error))
     evaluation = result.evaluation
     how = "rule cues only, every report" if folds is None else f"{folds}-fold cross-validation by report"
     print(f"Evaluated by {how} (seed {seed}) in {time.perf_counter() - started:.1f} s", file=out)

@@ -14,6 +14,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -132,13 +133,13 @@ def score_facts(
     """Exact match per field; blank gold expects NULL; a report missing from `predicted` misses all."""
     score = FactScore()
     for row in gold:
-        ours = predicted.get(row["file"], {})
+        ours = predicted.get(row["file"])
         for name in FACT_FIELDS:
             expected = (row.get(name) or "").strip() or None
-            value = ours.get(name)
+            value = ours.get(name) if ours is not None else None
             got = None if value is None else str(value)
             score.total[name] += 1
-            if got == expected:
+            if ours is not None and got == expected:
                 score.correct[name] += 1
             else:
                 score.misses.append((row["file"], name, expected, got))
@@ -214,12 +215,32 @@ def score_item_level(gold: Iterable[GoldItem], predicted: Iterable[PredictedItem
 # ------------------------------------------------------------------------------------------------ gold
 
 
+def cannot_run(message: str) -> int:
+    """An evaluation that cannot run: one line on stderr, exit code 2 (1 is a bar not met)."""
+    print(f"sendcorpus: {message}", file=sys.stderr)
+    return 2
+
+
 def read_gold_facts(gold_dir: Path) -> list[dict[str, str]]:
+    """The rows of report_facts.csv, with every column scored and each date a real date."""
     path = gold_dir / "report_facts.csv"
     if not path.is_file():
         raise GoldError(f"no gold facts at {path}")
     with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        missing = [name for name in ("file", *FACT_FIELDS) if name not in (reader.fieldnames or ())]
+        if missing:
+            raise GoldError(f"{path} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        rows = list(reader)
+    for line, row in enumerate(rows, start=2):
+        for name in FACT_FIELDS[1:]:
+            value = (row.get(name) or "").strip()
+            try:
+                if value:
+                    date.fromisoformat(value)
+            except ValueError:
+                raise GoldError(f"{path} line {line}: {name} {value!r} is not a date (YYYY-MM-DD)") from None
+    return rows
 
 
 def read_gold_themes(gold_dir: Path) -> tuple[dict[tuple[str, str], set[str]], list[GoldItem]]:
@@ -370,21 +391,17 @@ def evaluate_command(
     from sendcorpus.warehouse.db import DatabaseBusy, connect
 
     if not gold_dir.is_dir():
-        print(f"error: no gold folder at {gold_dir}", file=out)
-        return 2
+        return cannot_run(f"no gold folder at {gold_dir}")
     try:
         con = connect(db_path, read_only=True)
     except (FileNotFoundError, DatabaseBusy) as error:
-        print(f"error: {error}", file=out)
-        return 2
+        return cannot_run(str(error))
     try:
         evaluation = evaluate(con, gold_dir)
     except GoldError as error:
-        print(f"error: {error}", file=out)
-        return 2
+        return cannot_run(str(error))
     except duckdb.CatalogException as error:
-        print(f"error: {db_path} is not a sendcorpus database ({error})", file=out)
-        return 2
+        return cannot_run(f"{db_path} is not a sendcorpus database ({error})")
     finally:
         con.close()
     print_evaluation(evaluation, out)

@@ -13,14 +13,16 @@ from sendcorpus.extract.train import check_model_folder, examples_of, train_mode
 from sendcorpus.extract.training_data import labelled_items, parse_gold_reports, report_sources
 
 
-def train_command(gold_dir: Path, seed: int, output: Path | None, out: TextIO = sys.stdout) -> int:
+def train_command(
+    gold_dir: Path, seed: int, output: Path | None, out: TextIO = sys.stdout, reports: Path | None = None
+) -> int:
     if not gold_dir.is_dir():
         raise GoldError(f"no gold folder at {gold_dir}")
     folder = output if output is not None else Path(str(MODEL_DIR))
     check_model_folder(folder)  # before the training, not after it
     started = time.perf_counter()
     _, gold_items = read_gold_themes(gold_dir)
-    parsed = parse_gold_reports(gold_items, report_sources(gold_dir.parent))
+    parsed = parse_gold_reports(gold_items, report_sources(gold_dir, reports))
     examples = examples_of(labelled_items(gold_items, parsed))
     model = train_model(examples, seed, folder)
     seconds = time.perf_counter() - started

@@ -22,8 +22,14 @@ class LabelledItem:
     matched: bool = True
 
 
-def report_sources(shared: Path) -> list[Path]:
-    """The reports the shared gold is about: the corpus PDFs and the seed text reports."""
+def report_sources(gold_dir: Path, reports: Path | None = None) -> list[Path]:
+    """The report files a gold folder is about: the PDFs and text files in `reports` when given, else
+    what sits beside the gold folder as in ../shared (the corpus PDFs and the seed text reports)."""
+    if reports is not None:
+        if not reports.is_dir():
+            raise GoldError(f"no folder of reports at {reports}")
+        return sorted(path for path in reports.iterdir() if path.suffix.lower() in (".pdf", ".txt"))
+    shared = gold_dir.parent
     return sorted((shared / "corpus" / "reports").glob("*.pdf")) + sorted((shared / "seeds").glob("*.txt"))
 
 
@@ -32,7 +38,11 @@ def parse_gold_reports(gold_items: list[GoldItem], sources: list[Path]) -> dict[
     files = sorted({item.file for item in gold_items})
     missing = [file for file in files if file not in by_name]
     if missing:
-        raise GoldError(f"no report file for gold {', '.join(missing)}")
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise GoldError(
+            f"no report file for gold {shown} (looked beside the gold folder, in ../corpus/reports and "
+            "../seeds): give the folder the reports are in with --reports DIR"
+        )
     return {file: parse_report(by_name[file]) for file in files}
 
 

@@ -22,6 +22,9 @@ READ_WAIT_SECONDS = 30.0
 HUMAN_FORMATS = ("table", "md", "html", "xlsx")  # shown as titled blocks; csv/json/parquet keep one table
 FORMAT_OF_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".xlsx": "xlsx", ".md": "md"}
 FORMAT_OF_SUFFIX |= {".html": "html", ".htm": "html"}
+REPORTS_HELP = (
+    "folder of the report files the gold is about (default: ../corpus/reports and ../seeds beside it)"
+)
 FORMAT_HELP = "default: the --output file's extension (.csv, .json, .parquet, .xlsx, .md, .html), else table"
 
 
@@ -206,13 +209,16 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = command("evaluate", _evaluate, "Score the corpus against hand-checked gold files.")
     evaluate.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
-    evaluate.add_argument("--min-f1", type=float)
-    evaluate.add_argument("--min-facts", type=float)
-    evaluate.add_argument("--min-theme-f1", type=float, help="bar for every theme's item-level F1")
+    evaluate.add_argument("--min-f1", type=_share)
+    evaluate.add_argument("--min-facts", type=_share)
+    evaluate.add_argument("--min-theme-f1", type=_share, help="bar for every theme's item-level F1")
     evaluate.add_argument(
-        "--folds", type=int, help="cross-validate the tagger by report over K folds (no database needed)"
+        "--folds",
+        type=_positive_int,
+        help="cross-validate the tagger by report over K folds (no database needed)",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the fold split and the training")
+    evaluate.add_argument("--reports", type=Path, help=f"with --folds or --cues-only: {REPORTS_HELP}")
     evaluate.add_argument(
         "--cues-only", action="store_true", help="score the rule cues alone on every gold report"
     )
@@ -222,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--reports", type=Path, help=REPORTS_HELP)
     train.add_argument("--output", type=Path, help="model folder (default: the one shipped in the package)")
     train.set_defaults(handler=_train)
 
@@ -266,11 +273,11 @@ def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         sub.add_argument("--site", default=settings.default_site(), help="reports site (env SENDCORPUS_SITE)")
         sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default 1)")
         sub.add_argument("--cache", type=Path, default=settings.default_cache(), help="where downloads go")
-        sub.add_argument("--max-pages", type=int, default=2000, help="cap on pages read per run")
+        sub.add_argument("--max-pages", type=_positive_int, default=2000, help="cap on pages read per run")
     schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
     schedule.add_argument("--name", default="weekly", help="deployment name (default weekly)")
     runs = command("runs", _runs, "List the recent ingest and update runs.")
-    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--limit", type=_positive_int, default=20, help="how many runs (default 20)")
     runs.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
     runs.add_argument("--output", type=Path, help="file to write (- for standard output)")
 
@@ -400,6 +407,8 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    if value > 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"too large: {value}")
     return value
 
 
@@ -680,7 +689,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from sendcorpus.extract.cross_validation import cross_validation_command
 
         bars = {"min_f1": args.min_f1, "min_facts": args.min_facts, "min_theme_f1": args.min_theme_f1}
-        return cross_validation_command(args.gold, args.folds, args.seed, bars)
+        return cross_validation_command(args.gold, args.folds, args.seed, bars, reports=args.reports)
     from sendcorpus.extract.evaluate import evaluate_command
 
     return evaluate_command(args.db, args.gold, args.min_f1, args.min_facts, min_theme_f1=args.min_theme_f1)
@@ -692,7 +701,7 @@ def _train(args: argparse.Namespace) -> int:
     from sendcorpus.extract.training_command import train_command
 
     try:
-        return train_command(args.gold, args.seed, args.output)
+        return train_command(args.gold, args.seed, args.output, reports=args.reports)
     except (GoldError, ModelFolderError) as error:
         raise CommandError(str(error)) from None
 
@@ -712,6 +721,17 @@ def _benchmark(args: argparse.Namespace) -> int:
             running_server=args.one_server,
         )
     return run_benchmark(args.reports)
+
+
+def _share(text: str) -> float:
+    """A bar on a score: 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a score is between 0 and 1, not {text}")
+    return value
 
 
 def _fraction(text: str) -> float:

@@ -332,7 +332,28 @@ def test_train_and_evaluate_refuse_bad_arguments_in_one_line(tmp_path: Path) -> 
     both = _cli("evaluate", "--folds", "3", "--cues-only")
     assert both.returncode == 1 and "exclude each other" in both.stderr
     cues = _cli("evaluate", "--cues-only", "--gold", str(tmp_path / "nogold"))
-    assert cues.returncode == 2 and "no gold folder" in cues.stdout
+    assert cues.returncode == 2 and "no gold folder" in cues.stderr and not cues.stdout
+    for args, phrase in (
+        (("evaluate", "--min-f1", "5"), "a score is between 0 and 1, not 5"),
+        (("evaluate", "--folds", "0"), "must be 1 or more, not 0"),
+        (("runs", "--limit", "-1"), "must be 1 or more, not -1"),
+        (("runs", "--limit", "99999999999999999999"), "too large"),
+        (("update", "--max-pages", "0"), "must be 1 or more, not 0"),
+    ):
+        refused = _cli(*args, "--db", str(tmp_path / "none.duckdb"))
+        assert refused.returncode == 2 and phrase in refused.stderr, (args, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    # a gold folder away from its reports: --reports names them; without it, the error says so
+    gold = tmp_path / "elsewhere" / "gold"
+    (gold / "themes").mkdir(parents=True)
+    (gold / "themes" / "bedford.json").write_bytes((GOLD / "themes" / "bedford.json").read_bytes())
+    (gold / "report_facts.csv").write_bytes((GOLD / "report_facts.csv").read_bytes())
+    lost = _cli("evaluate", "--cues-only", "--gold", str(gold))
+    assert lost.returncode == 2 and "no report file for gold bedford.pdf" in lost.stderr
+    assert "--reports DIR" in lost.stderr
+    found = _cli("evaluate", "--cues-only", "--gold", str(gold), "--reports", str(REPORTS))
+    assert found.returncode == 0, found.stderr
+    assert "Themes, item level" in found.stdout
     # a mistyped --output: train would replace the folder, so one of other files is refused, untouched
     (tmp_path / "home" / "pipeline").mkdir(parents=True)
     (tmp_path / "home" / "notes.txt").write_text("mine")

@@ -15,11 +15,13 @@ import pytest
 from sendcorpus.extract.cross_validation import cross_validated_evaluation, cross_validation_command
 from sendcorpus.extract.evaluate import (
     SCORED_SECTIONS,
+    GoldError,
     GoldItem,
     PredictedItem,
     evaluate_command,
     join_continued_rows,
     opening,
+    read_gold_facts,
     score_facts,
     score_item_level,
     score_report_level,
@@ -154,16 +156,15 @@ def test_item_level_matches_by_opening_and_counts_unmatched_gold_as_missed() -> 
 # ------------------------------------------------------------------------------------------ command
 
 
-def test_no_database_is_a_one_line_error(tmp_path: Path) -> None:
-    out = io.StringIO()
-    assert evaluate_command(tmp_path / "missing.duckdb", GOLD, None, None, out=out) == 2
-    assert out.getvalue().count("\n") == 1 and "no database" in out.getvalue()
+def test_no_database_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert evaluate_command(tmp_path / "missing.duckdb", GOLD, None, None, out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("sendcorpus: ") and "no database" in err
 
 
-def test_no_gold_folder_is_a_one_line_error(tmp_path: Path) -> None:
-    out = io.StringIO()
-    assert evaluate_command(tmp_path / "x.duckdb", tmp_path / "nogold", None, None, out=out) == 2
-    assert "no gold folder" in out.getvalue()
+def test_no_gold_folder_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert evaluate_command(tmp_path / "x.duckdb", tmp_path / "nogold", None, None, out=io.StringIO()) == 2
+    assert "no gold folder" in capsys.readouterr().err
 
 
 def _source(file: str) -> Path:
@@ -311,10 +312,26 @@ def test_the_folds_whose_thresholds_read_the_model_are_named() -> None:
     assert fitted.model_used() == [(1, "therapies")]
 
 
-def test_bad_folds_are_a_one_line_error() -> None:
-    out = io.StringIO()
-    assert (
-        cross_validation_command(GOLD, 1, 0, dict.fromkeys(("min_f1", "min_facts", "min_theme_f1")), out=out)
-        == 2
-    )
-    assert out.getvalue().strip() == "error: --folds needs at least 2 folds"
+def test_bad_folds_are_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    bars = dict.fromkeys(("min_f1", "min_facts", "min_theme_f1"))
+    assert cross_validation_command(GOLD, 1, 0, bars, out=io.StringIO()) == 2
+    assert capsys.readouterr().err.strip() == "sendcorpus: --folds needs at least 2 folds"
+    # more folds than reports would leave folds empty (and fit a model per fold for nothing)
+    assert cross_validation_command(GOLD, 1000, 0, bars, out=io.StringIO()) == 2
+    assert "--folds 1000 is more than the 45 gold reports" in capsys.readouterr().err
+
+
+def test_broken_gold_facts_are_refused_not_scored(tmp_path: Path) -> None:
+    (tmp_path / "report_facts.csv").write_text("file,foo\nbury.pdf,1\n")
+    with pytest.raises(GoldError, match="lacks the columns outcome, inspection_start"):
+        read_gold_facts(tmp_path)
+    header = "file,outcome,inspection_start,inspection_end,previous_inspection_start,previous_inspection_end"
+    (tmp_path / "report_facts.csv").write_text(f"{header}\nbury.pdf,positive,2024-13-40,,,\n")
+    with pytest.raises(GoldError, match="line 2: inspection_start '2024-13-40' is not a date"):
+        read_gold_facts(tmp_path)
+
+
+def test_a_gold_report_missing_from_the_corpus_misses_every_field() -> None:
+    gold = [{"file": "nosuch.pdf", "outcome": "positive", "inspection_start": "2024-01-01"}]
+    score = score_facts(gold, {})
+    assert score.overall == 0.0 and len(score.misses) == len(score.total)
