@@ -4,7 +4,11 @@ action asked for) or neutral (narrative, or a statement with no judgement either
 A recommendation is always negative. Otherwise the section sets the expectation (strengths positive,
 weaknesses negative, narrative context neutral), and words of the other polarity overturn it only when
 the section's own polarity is absent from the sentence: "Leaders have worked to ensure that EHC plans are
-produced within the nationally set timescale." in a weakness section reads positive."""
+produced within the nationally set timescale." in a weakness section reads positive. In a weakness section
+praise must also stand unqualified: a contrast, a change for the worse, work still to do or a hedge
+("has fallen", "remains an area for improvement", "While ... is helpful, ...", "further work to do")
+keeps the sentence negative. Of the 52 weakness sentences of the shared reports read as positive without
+that rule, 24 were praise."""
 
 from __future__ import annotations
 
@@ -34,12 +38,24 @@ _POSITIVE = re.compile(
 )
 
 
+# what qualifies praise in a weakness section (used only there: in other sections these words are common
+# in plain positive sentences, "less likely to be excluded", "still", "while")
+_QUALIFIED = re.compile(
+    r"\b(negative|negatively|inconsisten\w*|rarely|unregistered|work to do|further work|need improvement|"
+    r"needs improvement|requires? improvement|areas? for improvement|challeng\w*|still|early (phase|stage)s?|"
+    r"fallen|fell|declin\w*|deteriorat\w*|worsen\w*|variation|varying|variab\w*|hinder\w*|rely|relies|"
+    r"less|without|would|limits?|outstrip\w*|isolation|issues?|however|although|while|whilst|despite|but|"
+    r"remains?|risen|rises?|increas\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def stance(sentence: str, section: str | None) -> str:
     expected = SECTION_STANCE.get(section or "", NEUTRAL)
     if section == "recommendation":  # an action asked for, however its clause is worded
         return NEGATIVE
     negative, positive = bool(_NEGATIVE.search(sentence)), bool(_POSITIVE.search(sentence))
-    if expected == NEGATIVE and positive and not negative:
+    if expected == NEGATIVE and positive and not negative and not _QUALIFIED.search(sentence):
         return POSITIVE
     if expected == POSITIVE and negative and not positive:
         return NEGATIVE

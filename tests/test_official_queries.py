@@ -3,6 +3,7 @@ CSVs with Polars (no SQL of the project involved)."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import replace
 from datetime import date
@@ -240,3 +241,52 @@ def test_claims_vs_stats_on_the_shared_corpus(corpus_db: Path) -> None:
     assert hackney["evidence"]
     summary = claims_summary(claims)
     assert summary[0].startswith("ehcp_timeliness: 45 areas")
+    # the figure is the last whole year before the inspection (the year of a January inspection is after it)
+    latest_year = published["year"].max()
+    for row in timeliness.filter(pl.col("period").is_not_null()).iter_rows(named=True):
+        expected = min(row["inspection_start"].year - 1, latest_year)  # Essex (2026): 2024, the latest
+        assert int(row["period"]) == expected, row["local_authority"]
+    nottinghamshire = timeliness.filter(pl.col("local_authority") == "Nottinghamshire").row(0, named=True)
+    assert (nottinghamshire["period"], nottinghamshire["quartile"]) == ("2022", 4)  # 4.5 %, 145th
+    # a weakness sentence that states timeliness as done well is not a criticism
+    plymouth = timeliness.filter(pl.col("local_authority") == "Plymouth").row(0, named=True)
+    assert not plymouth["criticised"]
+    # exclusions: the measure the criticism names; a London borough without figures before 2023/24 takes
+    # the year under way at its inspection, labelled so
+    exclusions = claims.filter(pl.col("theme") == "exclusions_suspensions")
+    by_area = {row["local_authority"]: row for row in exclusions.iter_rows(named=True)}
+    assert by_area["Hackney"]["figure"] == "Permanent exclusions per 100 pupils with an EHC plan, secondary"
+    assert by_area["Middlesbrough"]["figure"] == "Suspensions per 100 pupils with SEN support, secondary"
+    assert by_area["Barking and Dagenham"]["period"] == "2023/24 (under way at the inspection)"
+    assert by_area["Derbyshire"]["period"] == "2023/24"  # inspected in September 2024
+    assert by_area["Enfield"]["agreement"] == "no figure"  # inspected in 2023: nothing published before
+
+
+def test_the_readme_s_numbers_are_what_the_queries_give(corpus_db: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    paragraph = " ".join(
+        readme.split("On the shared corpus (45 reports): `national-picture`")[1].split("\n\n")[0].split()
+    )
+    con = open_corpus(corpus_db)
+    try:
+        picture = run_query(con, "national-picture", {}).filter(pl.col("period") == "2023-2024")
+        claims = run_query(con, "claims-vs-stats", {})
+    finally:
+        con.close()
+    named = picture.filter(pl.col("measure").str.starts_with("recommendations name EHC plans")).row(
+        0, named=True
+    )
+    assert f"{named['corpus']} of the 42 ({round(100 * named['corpus'] / 42)} %)" in paragraph
+    numbers = {}
+    for line in claims_summary(claims):
+        theme = line.split(":")[0]
+        criticised, both, bottom = re.search(
+            r"criticised in (\d+), of which (\d+) .* (\d+) areas are in England's bottom quartile", line
+        ).groups()
+        numbers[theme] = (int(criticised), int(both), int(bottom))
+    criticised, both, bottom = numbers["ehcp_timeliness"]
+    assert f"of the {criticised} areas whose latest report criticises timeliness, {both} (" in paragraph
+    assert f"of the {bottom} bottom-quartile areas, {both} are criticised" in paragraph
+    criticised, both, bottom = numbers["exclusions_suspensions"]
+    assert f"For exclusions: {criticised} criticised, {both} (" in paragraph
+    assert f"{bottom} bottom-quartile areas, {both} criticised" in paragraph
