@@ -253,6 +253,10 @@ def _record_failure(db: Path, summary: UpdateSummary, started: datetime, why: st
     record_and_publish(db, failed, summary.rejections, [*summary.failures, why])
 
 
+def _another_area(publication: Publication, la_code: str | None) -> bool:
+    return publication.la_code is not None and la_code is not None and publication.la_code != la_code
+
+
 def _finish(
     db: Path,
     summary: UpdateSummary,
@@ -267,24 +271,36 @@ def _finish(
     rejected_by_name = {r.file: r for r in ingested.rejections} if ingested else {}
     con = connect(db, wait_seconds=WRITER_WAIT_SECONDS)
     try:
-        report_by_sha = dict(con.execute("SELECT sha256, report_id FROM corpus.reports").fetchall())
+        report_by_sha = {
+            sha: (report_id, file, la_code, local_authority)
+            for sha, report_id, file, la_code, local_authority in con.execute(
+                "SELECT sha256, report_id, file, la_code, local_authority FROM reports"
+            ).fetchall()
+        }
         for publication, error in download_failures:
             set_status(con, publication.url, f"{DOWNLOAD_FAILED}: {error}")
             summary.failures.append(f"{publication.local_authority} {publication.url}: {error}")
+        another_area = 0
         for publication, item in ready:
             assert item.path is not None
-            report_id = report_by_sha.get(sha256_of(item.path))
-            if report_id:
-                set_status(con, publication.url, LOADED, report_id)
+            loaded = report_by_sha.get(sha256_of(item.path))
+            if loaded and not _another_area(publication, loaded[2]):
+                set_status(con, publication.url, LOADED, loaded[0])
                 continue
-            rejection = rejected_by_name.get(item.name)
-            reason = rejection.reason if rejection else "not loaded"
+            if loaded:  # the site's link for one area served a report already loaded for another
+                another_area += 1  # the ingest counted it a duplicate
+                reason = "another area's report"
+                detail = f"the same file as {loaded[1]}, the report of {loaded[3]}"
+            else:
+                rejection = rejected_by_name.get(item.name)
+                reason = rejection.reason if rejection else "not loaded"
+                detail = rejection.detail if rejection else "the ingest did not load it"
             set_status(con, publication.url, f"rejected: {reason}")
-            detail = rejection.detail if rejection else "the ingest did not load it"
             summary.rejections.append(f"{publication.local_authority} {publication.url}: {reason} — {detail}")
         summary.downloaded = len(ready)
         summary.new = ingested.new if ingested else 0
         summary.unchanged = plan.unchanged + (ingested.unchanged + ingested.duplicate if ingested else 0)
+        summary.unchanged -= another_area
         summary.skipped = plan.skipped
         summary.rejected = len(summary.rejections)
         summary.failed = len(summary.failures)

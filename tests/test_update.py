@@ -109,12 +109,21 @@ def test_update_loads_what_is_listed_and_a_second_run_only_what_is_new(
     site.add(
         "80498", "London Borough of Haringey", Listing(FULL, date(2024, 4, 3), "50243000", "haringey.pdf")
     )
+    # a site error: Camden's link serves the Rutland report already loaded; not recorded as Camden's
+    site.add("80483", "London Borough of Camden", Listing(FULL, date(2024, 5, 1), "50244000", "rutland.pdf"))
     site.seen.clear()
     assert _update(site, db, tmp_path / "cache") == 0
-    out, _ = capsys.readouterr()
-    assert out.startswith("update: 6 providers, 8 area SEND publications: 2 new, 3 unchanged, 2 skipped kind")
+    out, err = capsys.readouterr()
+    assert out.startswith(
+        "update: 7 providers, 9 area SEND publications: 2 new, 3 unchanged, 2 skipped kind, 1 rejected"
+    )
+    assert "another area's report — the same file as" in err and "the report of Rutland" in err
+    camden = _rows(db, f"SELECT status, report_id FROM sources WHERE url = '{site.file_url('50244000')}'")
+    assert camden == [("rejected: another area's report", None)]
     # Only the two new files and the retry of the one that failed; nothing loaded is fetched again.
-    assert sorted(site.file_requests()) == ["/v1/file/50243000", "/v1/file/50255000", "/v1/file/50270000"]
+    assert sorted(site.file_requests()) == [
+        f"/v1/file/{n}" for n in ("50243000", "50244000", "50255000", "50270000")
+    ]
     sandwell = _rows(
         db, "SELECT source_url, outcome, is_latest FROM reports WHERE la_code = '333' ORDER BY published"
     )
@@ -125,7 +134,7 @@ def test_update_loads_what_is_listed_and_a_second_run_only_what_is_new(
     runs = _rows(db, f"{RUNS} ORDER BY started")
     assert [run[:7] for run in runs] == [
         ("update", "completed", 6, 3, 0, 0, 2),
-        ("update", "completed", 8, 2, 3, 0, 2),
+        ("update", "completed", 9, 2, 3, 1, 2),
     ]
     assert all(run[7] for run in runs)
     assert "inconsistent → positive" in _artifact_for(runs[1][7])
