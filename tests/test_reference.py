@@ -18,6 +18,7 @@ from sendcorpus.warehouse.reference import (
     name_key,
     refresh_reference,
     resolve_la,
+    resolve_la_in_corpus,
     seed_local_authorities,
 )
 
@@ -309,3 +310,37 @@ def test_reference_tables_are_reloaded_only_when_what_they_come_from_changed(tmp
         assert refresh_reference(con) and not refresh_reference(con)
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("Richmond", "did you mean: Richmond upon Thames?"),
+        ("Kingston", "did you mean: Kingston Upon Hull, City of or Kingston upon Thames?"),
+        ("Maidenhead", "did you mean: Windsor and Maidenhead?"),
+        ("Stoke", "did you mean: Stoke-on-Trent?"),
+    ],
+)
+def test_a_part_of_an_authority_s_name_suggests_the_names_it_is_part_of(
+    corpus_db: Path, typed: str, suggested: str
+) -> None:
+    con = connect(corpus_db, read_only=True)
+    try:
+        with pytest.raises(UnknownAuthority) as raised:
+            resolve_la(con, typed)
+    finally:
+        con.close()
+    assert str(raised.value) == f"no local authority called {typed!r}; {suggested}"
+
+
+def test_an_authority_without_a_report_points_to_its_statistical_neighbours_with_one(corpus_db: Path) -> None:
+    con = connect(corpus_db, read_only=True)
+    try:
+        with pytest.raises(UnknownAuthority) as raised:
+            resolve_la_in_corpus(con, "Camden")
+    finally:
+        con.close()
+    assert str(raised.value) == (
+        "Camden is a local authority but has no report in the corpus; its statistical neighbours with a "
+        "report: Lewisham; Haringey; Hackney"
+    )

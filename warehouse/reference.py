@@ -188,7 +188,7 @@ def resolve_la(con: duckdb.DuckDBPyConnection, name_or_code: str) -> tuple[str, 
         )
     close = _close_matches(wanted, names)
     hint = (
-        f"; did you mean: {', '.join(close)}?" if close else " (give a name such as 'Hackney' or a DfE code)"
+        f"; did you mean: {' or '.join(close)}?" if close else " (give a name such as 'Hackney' or a DfE code)"
     )
     raise UnknownAuthority(f"no local authority called {wanted!r}{hint}")
 
@@ -198,11 +198,24 @@ def resolve_la_in_corpus(con: duckdb.DuckDBPyConnection, name_or_code: str) -> t
     la_code, name = resolve_la(con, name_or_code)
     has_report = con.execute("SELECT count(*) FROM report_areas WHERE la_code = ?", [la_code]).fetchone()
     if not has_report or not has_report[0]:
-        areas = [
-            row[0] for row in con.execute("SELECT DISTINCT local_authority FROM report_areas").fetchall()
+        # the areas most like it that have one: its statistical neighbours, nearest first
+        neighbours = [
+            row[0]
+            for row in con.execute(
+                """
+                SELECT la.name
+                FROM (
+                    SELECT unnest(stat_neighbours) AS code, generate_subscripts(stat_neighbours, 1) AS rank
+                    FROM corpus.local_authorities WHERE la_code = ?
+                ) AS n
+                JOIN corpus.local_authorities AS la ON la.la_code = n.code
+                WHERE n.code IN (SELECT la_code FROM report_areas)
+                ORDER BY n.rank
+                """,
+                [la_code],
+            ).fetchall()
         ]
-        close = difflib.get_close_matches(name, [area for area in areas if area], n=3, cutoff=0.6)
-        hint = f"; areas with a report nearby in spelling: {', '.join(close)}" if close else ""
+        hint = f"; its statistical neighbours with a report: {'; '.join(neighbours)}" if neighbours else ""
         raise UnknownAuthority(f"{name} is a local authority but has no report in the corpus{hint}")
     return la_code, name
 
@@ -220,7 +233,10 @@ def _spellings(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def _close_matches(wanted: str, spellings: dict[str, str]) -> list[str]:
     wanted_key = name_key(wanted) or wanted.lower()
-    keys = difflib.get_close_matches(wanted_key, list(spellings), n=6, cutoff=0.75)
+    # first the names the words are part of ("Richmond" → Richmond upon Thames, "Maidenhead" → Windsor
+    # and Maidenhead), then the names spelt nearly alike
+    keys = sorted(key for key in spellings if wanted_key and f" {wanted_key} " in f" {key} ")
+    keys += difflib.get_close_matches(wanted_key, list(spellings), n=6, cutoff=0.75)
     # a known name followed by stray words ("Hackney please") is most likely that authority
     keys += sorted(key for key in spellings if key and wanted_key.startswith(f"{key} "))
     names: list[str] = []
