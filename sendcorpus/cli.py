@@ -206,6 +206,11 @@ def _parser() -> argparse.ArgumentParser:
     reference.add_argument(
         "--defaults", action="store_true", help="reload every file from ../shared/reference"
     )
+    reference.add_argument(
+        "--allow-fewer-areas",
+        action="store_true",
+        help="load a file covering fewer local authorities than the rows it replaces",
+    )
 
     evaluate = command("evaluate", _evaluate, "Score the corpus against hand-checked gold files.")
     evaluate.add_argument("--gold", type=Path, default=settings.shared_dir() / "gold")
@@ -663,21 +668,27 @@ def _reference(args: argparse.Namespace) -> int:
             print(render(loaded, "table"))
         return 0
     try:
-        for path in files:  # every file is checked before any is loaded
-            official_stats.read_published(path)
+        datasets = [official_stats.read_published(path)[0].name for path in files]  # all checked first
     except official_stats.OfficialStatsError as error:
         raise CommandError(str(error)) from None
+    twice = sorted({name for name in datasets if datasets.count(name) > 1})
+    if twice:
+        given = "--defaults and --load" if args.defaults and args.load else "the files"
+        raise CommandError(f"{given} both load {', '.join(twice)}: give one file per dataset")
     try:
         with IngestLock(args.db, wait=False):
             con = connect(args.db)
             try:
+                if not args.allow_fewer_areas:
+                    for path in files:
+                        official_stats.check_replacement(con, path)
                 for path in files:
                     done = official_stats.load_file(con, path)
                     print(f"loaded {done.dataset}: {done.rows} rows, {done.release} ({done.file})")
                 official_stats.load_inspection_outcomes(con)  # packaged with sendcorpus: always current
             finally:
                 con.close()
-    except (LockBusy, DatabaseBusy) as error:
+    except (LockBusy, DatabaseBusy, official_stats.OfficialStatsError) as error:
         raise CommandError(str(error)) from None
     return 0
 

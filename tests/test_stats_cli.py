@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import polars as pl
 
@@ -121,9 +122,28 @@ def test_reference_shows_and_loads_published_files(corpus_db: Path, tmp_path: Pa
     assert rows["period"].cast(pl.String).to_list() == ["2025"]  # inspection year and latest are now one
     assert rows["area_value"].to_list() == [40.0]
 
+    # one authority's rows would replace all England's: refused unless asked for; nothing changes
+    one_area = tmp_path / "hartlepool_only.csv"
+    published.filter(pl.col("old_la_code").is_in(["805"]) | pl.col("old_la_code").is_null()).write_csv(
+        one_area
+    )
+    before = db.read_bytes()
+    fewer = _cli("reference", "--load", str(one_area), "--db", str(db))
+    assert fewer.returncode == 1 and "covers 1 local authority where the ehcp_timeliness" in fewer.stderr
+    assert "--allow-fewer-areas" in fewer.stderr and db.read_bytes() == before
+    both = _cli("reference", "--defaults", "--load", str(newer), "--db", str(db))
+    assert both.returncode == 1 and "--defaults and --load both load ehcp_timeliness" in both.stderr
+    assert db.read_bytes() == before
+
     restored = _cli("reference", "--defaults", "--db", str(db))
     assert restored.returncode == 0, restored.stderr
     assert "calendar years 2019–2024" in restored.stdout and "loaded la_population" in restored.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        paths = [row[0] for row in con.execute("SELECT file FROM corpus.official_sources").fetchall()]
+    finally:
+        con.close()
+    assert paths and all(Path(path).is_absolute() for path in paths)
 
 
 def test_a_huge_result_prints_quickly_and_bounded(corpus_db: Path) -> None:

@@ -45,6 +45,7 @@ class Dataset:
     text_columns: tuple[str, ...]
     number_columns: tuple[str, ...]
     integer_columns: tuple[str, ...] = ()
+    area_column: str = "new_la_code"  # the local authority of a row, in the file and the table
 
 
 TIMELINESS = Dataset(
@@ -96,6 +97,7 @@ POPULATION = Dataset(
     text_columns=("la_code", "la_code_new"),
     number_columns=(),
     integer_columns=("ons_population_0-25",),
+    area_column="la_code",
 )
 DATASETS = (TIMELINESS, EXCLUSIONS, POPULATION)
 # a column only that dataset has, to tell a file's kind
@@ -147,6 +149,23 @@ def read_published(path: Path) -> tuple[Dataset, pl.DataFrame]:
     return dataset, typed
 
 
+def check_replacement(con: duckdb.DuckDBPyConnection, path: Path) -> Dataset:
+    """The file's dataset, once it is known not to cover fewer local authorities than the rows it would
+    replace: a file of one authority's rows would otherwise replace all England's without a word."""
+    dataset, frame = read_published(path)
+    column = dataset.area_column
+    row = con.execute(f"SELECT count(DISTINCT {column}) FROM corpus.{dataset.table}").fetchone()
+    loaded = int(row[0]) if row else 0
+    covered = _table_rows(dataset, frame)[column].drop_nulls().n_unique()
+    if covered < loaded:
+        areas = "local authority" if covered == 1 else "local authorities"
+        raise OfficialStatsError(
+            f"{path} covers {covered} {areas} where the {dataset.name} loaded now covers {loaded}: "
+            "a newer release covers them all (--allow-fewer-areas loads it anyway)"
+        )
+    return dataset
+
+
 def load_file(con: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
     """Replace one dataset's rows with the file's, in one transaction."""
     dataset, frame = read_published(path)
@@ -158,7 +177,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
         con.execute("DELETE FROM corpus.official_sources WHERE dataset = ?", [dataset.name])
         con.execute(
             "INSERT INTO corpus.official_sources VALUES (?, ?, ?, ?, ?, ?)",
-            [dataset.name, str(path), release, table.height, _sha256(path), datetime.now()],
+            [dataset.name, str(path.resolve()), release, table.height, _sha256(path), datetime.now()],
         )
         refresh_derived_figures(con)
     return Loaded(dataset.name, str(path), release, table.height)

@@ -188,7 +188,9 @@ def resolve_la(con: duckdb.DuckDBPyConnection, name_or_code: str) -> tuple[str, 
         )
     close = _close_matches(wanted, names)
     hint = (
-        f"; did you mean: {' or '.join(close)}?" if close else " (give a name such as 'Hackney' or a DfE code)"
+        f"; did you mean: {' or '.join(close)}?"
+        if close
+        else " (give a name such as 'Hackney' or a DfE code)"
     )
     raise UnknownAuthority(f"no local authority called {wanted!r}{hint}")
 
