@@ -344,3 +344,18 @@ def test_an_authority_without_a_report_points_to_its_statistical_neighbours_with
         "Camden is a local authority but has no report in the corpus; its statistical neighbours with a "
         "report: Lewisham; Haringey; Hackney"
     )
+
+
+def test_the_registry_is_what_its_script_builds_from_the_shared_manifest(tmp_path: Path) -> None:
+    """`python -m sendcorpus.seeds.build_registry`: the committed seeds/reports.csv is its output, and a
+    publication date the manifest leaves blank (Essex) comes from the list of published reports."""
+    from sendcorpus.seeds.build_registry import REGISTRY, build_registry
+
+    built = build_registry(
+        shared_dir() / "corpus" / "manifest.csv",
+        tmp_path / "reports.csv",
+        published=shared_dir() / "reference" / "published_reports.csv",
+    )
+    assert (tmp_path / "reports.csv").read_bytes() == REGISTRY.read_bytes()
+    assert built.filter(pl.col("file") == "essex.pdf")["published"].to_list() == ["2026-05-20"]
+    assert built["published"].null_count() == 0
