@@ -300,6 +300,7 @@ def _ingest(args: argparse.Namespace) -> int:
     missing = [str(path) for path in args.source if not path.exists() and not path.is_symlink()]
     if missing:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
+    _say_which_subfolders_are_not_read(args.source)
     _check_corpus_file(args.db)
     settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
     try:
@@ -312,6 +313,26 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"  rejected {rejection.file}: {rejection.reason} — {rejection.detail}", file=sys.stderr)
     print(run.line())
     return 0
+
+
+def _say_which_subfolders_are_not_read(sources: list[Path]) -> None:
+    """A --source folder's own files are read, not its subfolders' (two reports of one name in different
+    folders would be one file to the corpus): said once, so a report left in one is not silently missed."""
+    for source in sources:
+        with suppress(OSError):
+            if source.is_dir():
+                skipped = sorted(
+                    p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
+                )
+                if skipped:
+                    shown = ", ".join(skipped[:5]) + (
+                        f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                    )
+                    print(
+                        f"  not read: the subfolder{'s' if len(skipped) > 1 else ''} {shown} of {source} "
+                        "(give each with --source to ingest what is in it)",
+                        file=sys.stderr,
+                    )
 
 
 def _check_corpus_file(db: Path) -> None:

@@ -35,17 +35,20 @@ def test_a_folder_of_good_and_bad_inputs_loads_exactly_the_good_ones(tmp_path: P
     for name in GOOD:
         shutil.copy(REPORTS / name, folder / name)
     expected_rejections = make_all_bad(folder)
+    (folder / "later").mkdir()  # a subfolder is not read, and the run says so
+    shutil.copy(REPORTS / "wakefield.pdf", folder / "later" / "wakefield.pdf")
     db = tmp_path / "mixed.duckdb"
     result = _cli("ingest", "--no-registry", "--source", str(folder), "--db", str(db))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+    assert f"not read: the subfolder later of {folder} (give each with --source" in result.stderr
     con = duckdb.connect(str(db), read_only=True)
     loaded = {row[0] for row in con.execute("SELECT file FROM reports").fetchall()}
     rejected = dict(con.execute("SELECT file, reason FROM rejected").fetchall())
     expected_loaded = set(GOOD) | {name for name, reason in expected_rejections.items() if reason is None}
     assert loaded == expected_loaded
     assert rejected == {name: reason for name, reason in expected_rejections.items() if reason is not None}
-    every_input = {path.name for path in folder.iterdir()}
+    every_input = {path.name for path in folder.iterdir() if not path.is_dir()}
     assert every_input == loaded | set(rejected)  # every file accounted for
     assert all(detail for (detail,) in con.execute("SELECT detail FROM rejected").fetchall())
     duplicate = con.execute("SELECT detail FROM rejected WHERE reason = 'duplicate'").fetchone()[0]
