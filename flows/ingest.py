@@ -175,10 +175,15 @@ def ingest(
     if planner.plan.to_fetch:
         fetch_missing(quote(planner), cache or db.parent / "cache")
     try:
-        new, rejections = _run_plan(planner.plan, db, workers or default_workers(), max(1, chunk_size))
+        loaded, reprocessed, rejections = _run_plan(
+            planner.plan, db, workers or default_workers(), max(1, chunk_size)
+        )
     except DatabaseHeld as held:
         return _ended_by(held)  # type: ignore[return-value]
-    return summarise(new, planner.plan.unchanged, rejections, time.perf_counter() - started, _flow_run_id())
+    seconds = time.perf_counter() - started
+    return summarise(
+        loaded - reprocessed, planner.plan.unchanged, rejections, seconds, _flow_run_id(), reprocessed
+    )
 
 
 def warm_up() -> None:
@@ -189,8 +194,9 @@ def warm_up() -> None:
     from prefect import flow_engine, task_engine  # noqa: F401
 
 
-def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int, list[Rejection]]:
-    """Analyse chunk after chunk while the previous one loads; returns (reports loaded, rejections)."""
+def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int, int, list[Rejection]]:
+    """Analyse chunk after chunk while the previous one loads; returns (reports loaded, of those the ones
+    that were in the corpus before, rejections)."""
     chunks = deque(
         Chunk(plan.todo[start : start + chunk_size]) for start in range(0, len(plan.todo), chunk_size)
     )
@@ -208,7 +214,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
     distributed = not isinstance(get_run_context().task_runner, ThreadPoolTaskRunner)
     # on Dask the chunk task is the unit of parallelism; here a process pool serves two chunks at once
     in_flight = workers if distributed else chunks_in_flight(workers)
-    new = 0
+    new = reprocessed = 0
     with Analyser(1 if distributed else workers) as analyser, RunProgress(len(plan.todo)) as progress:
         pending: deque[PrefectFuture[list[Result]]] = deque()
 
@@ -228,11 +234,16 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
             ).result()
             to_record, first = [], False
             new += loaded
+            not_loaded = {rejection.file for rejection in chunk_rejections}
+            reprocessed += sum(
+                isinstance(r, ReportRecord) and r.report_id in plan.replace_ids and r.file not in not_loaded
+                for r in results
+            )
             rejections += chunk_rejections
             progress.advance(len(results))
     if new or plan.reindex or plan.finish or plan.migrate:
         finish(db, reindex=bool(new) or plan.reindex, return_state=True).result()
-    return new, rejections
+    return new, reprocessed, rejections
 
 
 def _flow_run_id() -> str | None:

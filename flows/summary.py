@@ -9,7 +9,7 @@ from sendcorpus.warehouse.load import Rejection
 
 @dataclass
 class RunSummary:
-    new: int = 0
+    new: int = 0  # reports not in the corpus before
     unchanged: int = 0
     duplicate: int = 0
     rejected: int = 0
@@ -17,11 +17,13 @@ class RunSummary:
     seconds: float = 0.0
     rejections: list[Rejection] = field(default_factory=list)
     flow_run_id: str | None = None  # None when the plan found nothing to do and no flow ran
+    reprocessed: int = 0  # reports already in the corpus, read again (--rebuild, or the extraction changed)
 
     def line(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""
+        again = f", {self.reprocessed} reprocessed" if self.reprocessed else ""
         return (
-            f"ingest: {self.new} new, {self.unchanged} unchanged, {self.duplicate} duplicate, "
+            f"ingest: {self.new} new{again}, {self.unchanged} unchanged, {self.duplicate} duplicate, "
             f"{self.rejected} rejected{failed} in {self.seconds:.1f} s"
         )
 
@@ -30,7 +32,12 @@ FAILURE_REASONS = frozenset({"failed", "load_failed"})
 
 
 def summarise(
-    new: int, unchanged: int, rejections: list[Rejection], seconds: float, flow_run_id: str | None
+    new: int,
+    unchanged: int,
+    rejections: list[Rejection],
+    seconds: float,
+    flow_run_id: str | None,
+    reprocessed: int = 0,
 ) -> RunSummary:
     duplicates = sum(rejection.reason == "duplicate" for rejection in rejections)
     failed = sum(rejection.reason in FAILURE_REASONS for rejection in rejections)
@@ -43,4 +50,5 @@ def summarise(
         seconds=seconds,
         rejections=rejections,
         flow_run_id=flow_run_id,
+        reprocessed=reprocessed,
     )

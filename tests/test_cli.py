@@ -77,7 +77,7 @@ def test_ingest_reads_the_registry_from_another_mirror_and_the_cache_and_rebuild
     assert (
         result.stdout.strip()
         .splitlines()[-1]
-        .startswith("ingest: 45 new, 0 unchanged, 0 duplicate, 0 rejected")
+        .startswith("ingest: 0 new, 45 reprocessed, 0 unchanged, 0 duplicate, 0 rejected")
     )
     assert "Traceback" not in result.stderr
     with duckdb.connect(str(db), read_only=True) as con:

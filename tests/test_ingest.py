@@ -86,7 +86,8 @@ def test_rebuild_reprocesses_one_file(tmp_path: Path) -> None:
     db = tmp_path / "one.duckdb"
     first = ingest(db=db, sources=[REPORTS / "rutland.pdf"], use_registry=False)
     again = ingest(db=db, sources=[REPORTS / "rutland.pdf"], use_registry=False, rebuild=True)
-    assert (first.new, again.new, again.unchanged) == (1, 1, 0)
+    assert (first.new, again.new, again.reprocessed, again.unchanged) == (1, 0, 1, 0)
+    assert again.line().startswith("ingest: 0 new, 1 reprocessed, 0 unchanged")
     assert _counts(db)["reports"] == 1
 
 
