@@ -8,17 +8,27 @@ from typing import NamedTuple
 from spacy.tokens import Span
 
 BULLETS = "•▪◼●◦‣·"
-# a sentence opening with one of these leans on the sentence before it ("As a result, these children...",
-# "This is also supported by evidence from..."), so the quote starts one sentence earlier
+# a sentence opening with a reference or a consequence leans on the sentence before it ("As a result, these
+# children...", "This is also supported by evidence from..."), so the quote starts one sentence earlier
 ANAPHORIC_START = re.compile(
     r"^(this|these|that|those|they|their|it|its|such|he|she|as a result|consequently|therefore|"
-    r"however|despite this|in addition|additionally|furthermore|moreover|also|as such|because of this|"
-    r"in turn|similarly|likewise|nevertheless|even so)\b",
+    r"despite this|as such|because of this|in turn)\b",
+    re.IGNORECASE,
+)
+# a connective alone does not ("However, the local offer is hard to find." reads on its own; the sentence
+# before it is often the opposite finding), only when a reference follows it ("However, they are ...")
+CONNECTIVE_START = re.compile(
+    r"^(however|in addition|additionally|furthermore|moreover|also|similarly|likewise|nevertheless|even so)"
+    r",?\s+(\w+\s+){0,2}?(this|these|that|those|they|their|it|its|such|he|she)\b",
     re.IGNORECASE,
 )
 
 
 MAX_ANTECEDENTS = 2
+
+
+def leans_back(sentence: str) -> bool:
+    return bool(ANAPHORIC_START.match(sentence) or CONNECTIVE_START.match(sentence))
 
 
 def clean_sentence(sentence: Span) -> str:
@@ -54,7 +64,7 @@ def _with_antecedents(sentences: list[Span], number: int) -> Evidence:
     while (
         start > 0
         and number - start < MAX_ANTECEDENTS
-        and ANAPHORIC_START.match(clean_sentence(sentences[start]))
+        and leans_back(clean_sentence(sentences[start]))
         and not is_bullet(sentences[start - 1])
     ):
         start -= 1

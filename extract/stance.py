@@ -8,7 +8,8 @@ produced within the nationally set timescale." in a weakness section reads posit
 praise must also stand unqualified: a contrast, a change for the worse, work still to do or a hedge
 ("has fallen", "remains an area for improvement", "While ... is helpful, ...", "further work to do")
 keeps the sentence negative. Of the 52 weakness sentences of the shared reports read as positive without
-that rule, 24 were praise."""
+that rule, 24 were praise. Likewise a strength sentence reads negative only with a plain shortfall ("too",
+"poor", "lack", "However", "not always"): of the 39 read as negative without that rule, 4 were criticism."""
 
 from __future__ import annotations
 
@@ -50,6 +51,15 @@ _QUALIFIED = re.compile(
 )
 
 
+# what makes a strength-section sentence a criticism: a plain shortfall, not the words of a problem being
+# met ("no waiting times", "support while they wait", "a reduction in delays", "the increasing demand")
+_CRITICISM = re.compile(
+    r"\b(too|poor|poorly|lack|lacks|lacking|inconsistent|inconsistently|insufficient|ineffective|unmet|"
+    r"fail|fails|failed|failing|however|remains|not aware|not always|not yet|not enough)\b",
+    re.IGNORECASE,
+)
+
+
 def stance(sentence: str, section: str | None) -> str:
     expected = SECTION_STANCE.get(section or "", NEUTRAL)
     if section == "recommendation":  # an action asked for, however its clause is worded
@@ -57,7 +67,7 @@ def stance(sentence: str, section: str | None) -> str:
     negative, positive = bool(_NEGATIVE.search(sentence)), bool(_POSITIVE.search(sentence))
     if expected == NEGATIVE and positive and not negative and not _QUALIFIED.search(sentence):
         return POSITIVE
-    if expected == POSITIVE and negative and not positive:
+    if expected == POSITIVE and negative and not positive and _CRITICISM.search(sentence):
         return NEGATIVE
     if expected == NEUTRAL and negative != positive:
         return NEGATIVE if negative else POSITIVE

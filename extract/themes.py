@@ -31,7 +31,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
-from sendcorpus.extract.evidence import BULLETS, evidence_for
+from sendcorpus.extract.evidence import BULLETS, clean_sentence, evidence_for
 from sendcorpus.extract.stance import stance
 from sendcorpus.extract.theme_matcher import PhraseError, PhraseMatcher, compile_phrase
 from sendcorpus.extract.theme_model import feature_text, shipped_model
@@ -263,9 +263,10 @@ class ThemeTagger:
         hits = []
         for theme in sorted(themes, key=lambda t: self.order[t]):
             quote = evidence_for(sentences, themes[theme])
-            hits.append(
-                ThemeHit(theme, quote.text, stance(quote.text, doc._.section), themes[theme], quote.start)
-            )
+            # the stance of the sentence that carries the theme, not of the sentences quoted before it
+            carrier = clean_sentence(sentences[themes[theme]])
+            found = stance(carrier, doc._.section)
+            hits.append(ThemeHit(theme, quote.text, found, themes[theme], quote.start))
         doc._.theme_hits = hits
         doc._.themes = [(hit.theme, hit.evidence) for hit in hits]
         in_sentence: dict[int, list[str]] = {}

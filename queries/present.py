@@ -50,6 +50,10 @@ def present(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, para
         return [claims_block(con, frame)]
     if name == "national-picture":
         return [national_block(frame)]
+    if name == "search" and frame.height:
+        matches = int(frame["matches"][0])
+        shown = f"the {frame.height} best of {matches} matching items" if matches > frame.height else ""
+        return [Block("", frame.drop("matches"), [shown] if shown else [])]
     return [Block("", frame)]
 
 

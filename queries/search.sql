@@ -1,5 +1,5 @@
 -- name: search
--- description: Full-text search over report items, best matches first (BM25)
+-- description: Full-text search over report items: the 25 best matches (BM25), with how many items match in all
 -- parameters: text (required: words to search for, from --text); all_reports (optional: include superseded inspections, from --all-reports)
 --
 -- Uses the index built at ingest (reference.build_search_index); words are stemmed, English stop words ignored.
@@ -37,6 +37,7 @@ SELECT
     s.page,
     s.text,
     round(sc.score, 3) AS score,
+    count(*) OVER () AS matches,  -- every matching item, of which the 25 best are listed
     r.source_url
 FROM scored AS sc
 JOIN corpus.search_items AS s USING (item_key)

@@ -384,3 +384,12 @@ def test_report_for_hackney_on_the_real_corpus(corpus_db: Path, tmp_path: Path) 
     assert "The rate of permanent exclusions of children and young people with SEND" in html  # evidence
     assert "<script" not in html
     assert "benchmark" in openpyxl.load_workbook(workbook, read_only=True).sheetnames
+
+
+def test_search_says_how_many_items_match_beyond_the_25_it_lists(corpus_db: Path) -> None:
+    shown = _cli("query", "search", "--text", "short breaks", "--db", str(corpus_db))
+    assert shown.returncode == 0, shown.stderr
+    listed = _cli("query", "search", "--text", "short breaks", "--format", "csv", "--db", str(corpus_db))
+    frame = pl.read_csv(listed.stdout.encode())
+    assert frame.height == 25 and frame["matches"].n_unique() == 1 and frame["matches"][0] > 25
+    assert shown.stdout.startswith(f"the 25 best of {frame['matches'][0]} matching items")

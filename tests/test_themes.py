@@ -334,6 +334,11 @@ def test_a_bullet_under_an_anaphoric_lead_in_is_quoted_from_the_sentence_it_lean
         "This should include: improving social care contributions.",
         0,
     )
+    # a connective alone does not lean back; one followed by a reference does
+    contrast = list(nlp("Plans are issued on time. However, the local offer is hard to find.").sents)
+    assert evidence_for(contrast, 1).text == "However, the local offer is hard to find."
+    leaning = list(nlp("Plans are issued on time. However, they are often overly long.").sents)
+    assert evidence_for(leaning, 1).text == "Plans are issued on time. However, they are often overly long."
     plain = list(nlp("Leaders know the area well. Parents value the forum.").sents)
     assert evidence_for(plain, 1) == ("Parents value the forum.", len("Leaders know the area well. "))
 
@@ -369,6 +374,9 @@ def test_stance_follows_the_section_unless_the_sentence_says_otherwise() -> None
         # every weakness sentence of the shared reports that read positive before praise had to stand
         # unqualified (4 Dec 2026; 24 were praise), labelled by hand; the qualifier list was written from it
         ("stance_weakness_praise.jsonl", 52, 50),
+        # and every strength sentence that read negative before criticism had to be a plain shortfall
+        # (4 Dec 2026; 4 were criticism), labelled by hand; the shortfall list was written from it
+        ("stance_strength_criticism.jsonl", 39, 37),
     ],
 )
 def test_stance_on_the_hand_labelled_samples(sample: str, size: int, correct: int) -> None:
