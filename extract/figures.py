@@ -128,7 +128,7 @@ class Figure:
     weeks: float | None  # durations only
     text: str  # as written, qualifier included ("up to two years")
     evidence: str  # the sentence
-    theme: str | None  # the first theme of its sentence, or of the nearest sentence before it
+    theme: str | None  # the theme cued nearest it in its sentence, or of the nearest sentence before it
     duration_kind: str | None = None  # durations only: wait | deadline | period | horizon | age | other
     start: int = 0  # where the figure is in the item's text (the page is looked up from it)
 
@@ -199,19 +199,31 @@ class FigureFinder:
                 candidates.append(found)
         placed = sorted(_without_overlaps(candidates), key=lambda c: c[0].start)
         sentence_themes = doc._.sentence_themes if Doc.has_extension("sentence_themes") else []
+        positions = doc._.theme_positions if Doc.has_extension("theme_positions") else {}
         for span, figure in placed:
-            figure.theme = _theme_for(span, sentence_themes)
+            figure.theme = _theme_for(span, sentence_themes, positions)
             if figure.kind == "duration":
                 figure.duration_kind = duration_kind(span)
         doc._.figures = [figure for _, figure in placed]
         return doc
 
 
-def _theme_for(span: Span, sentence_themes: list[tuple[int, list[str]]]) -> str | None:
-    """The first theme of the figure's own sentence, else of the nearest sentence before it in the item:
-    "Most children wait too long for an autism assessment. The average wait is 18 months." """
-    sentence_start = span.sent.start if span.doc.has_annotation("SENT_START") else 0
-    earlier = [themes for start, themes in sentence_themes if start <= sentence_start and themes]
+def _theme_for(
+    span: Span, sentence_themes: list[tuple[int, list[str]]], positions: dict[str, list[int]]
+) -> str | None:
+    """The item's theme whose cue is nearest the figure in its own sentence ("an 18-month wait for CAMHS":
+    mental health), else the first theme of the nearest sentence before it: "Most children wait too long
+    for an autism assessment. The average wait is 18 months." """
+    sentence = span.sent if span.doc.has_annotation("SENT_START") else span.doc[:]
+    near = [
+        (abs(position - span.start), theme)
+        for theme, starts in positions.items()
+        for position in starts
+        if sentence.start <= position < sentence.end
+    ]
+    if near:
+        return min(near)[1]
+    earlier = [themes for start, themes in sentence_themes if start <= sentence.start and themes]
     return earlier[-1][0] if earlier else None
 
 

@@ -44,6 +44,7 @@ Doc.set_extension("themes", default=[], force=True)
 # (first token of a sentence, themes found in it), so other components can tie things to a theme
 Doc.set_extension("sentence_themes", default=[], force=True)
 Doc.set_extension("theme_hits", default=[], force=True)
+Doc.set_extension("theme_positions", default={}, force=True)
 
 
 class ThemePatternError(ValueError):
@@ -152,6 +153,7 @@ class CueResult:
     sentences: list[Span]
     found: dict[str, int]  # theme -> number of the first sentence a cue finds it in
     rules: frozenset[int] = frozenset()  # the cue lines (numbers in PatternSet.cues) that counted
+    positions: dict[str, list[int]] = field(default_factory=dict)  # theme -> first token of each cue hit
 
 
 class ThemeTagger:
@@ -180,7 +182,7 @@ class ThemeTagger:
             else:
                 chosen = self._with_model(batch, cue_found)
             for doc, cues, themes in zip(batch, cue_found, chosen, strict=True):
-                self._annotate(doc, cues.sentences, themes)
+                self._annotate(doc, cues.sentences, themes, cues.positions)
                 yield doc
 
     def cue_sentences(self, doc: Doc, lines: Container[int] | None = None) -> CueResult:
@@ -203,7 +205,8 @@ class ThemeTagger:
 
         found: dict[str, int] = {}
         rules: set[int] = set()
-        deferred: list[tuple[int, Cue, int]] = []
+        deferred: list[tuple[int, Cue, int, int]] = []
+        positions: dict[str, list[int]] = {}
         for cue_no, start, end in sorted(cue_hits, key=lambda hit: hit[1]):
             cue = self.patterns.cues[cue_no]
             if _vetoed(vetoes.get(cue.theme, ()), start, end) or _vetoed(vetoes.get("*", ()), start, end):
@@ -214,15 +217,17 @@ class ThemeTagger:
             if any(sentence in groups.get(g, ()) for g in cue.without_groups):
                 continue
             if cue.unless_themes:
-                deferred.append((cue_no, cue, sentence))
+                deferred.append((cue_no, cue, sentence, start))
             else:
                 found.setdefault(cue.theme, sentence)
                 rules.add(cue_no)
-        for cue_no, cue, sentence in deferred:
+                positions.setdefault(cue.theme, []).append(start)
+        for cue_no, cue, sentence, start in deferred:
             if cue.theme not in found and not any(theme in found for theme in cue.unless_themes):
                 found[cue.theme] = sentence
                 rules.add(cue_no)
-        return CueResult(sentences, found, frozenset(rules))
+                positions[cue.theme] = [start]
+        return CueResult(sentences, found, frozenset(rules), positions)
 
     def _with_model(self, docs: list[Doc], cue_found: list[CueResult]) -> list[dict[str, int]]:
         """theme -> evidence sentence per doc: the cue's sentence, or for a theme only the model finds,
@@ -259,7 +264,9 @@ class ThemeTagger:
                 chosen[n][theme] = max(range(len(per_sentence[n])), key=lambda k: per_sentence[n][k][theme])
         return chosen
 
-    def _annotate(self, doc: Doc, sentences: list[Span], themes: dict[str, int]) -> None:
+    def _annotate(
+        self, doc: Doc, sentences: list[Span], themes: dict[str, int], positions: dict[str, list[int]]
+    ) -> None:
         hits = []
         for theme in sorted(themes, key=lambda t: self.order[t]):
             quote = evidence_for(sentences, themes[theme])
@@ -273,6 +280,7 @@ class ThemeTagger:
         for hit in hits:
             in_sentence.setdefault(hit.sentence, []).append(hit.theme)
         doc._.sentence_themes = [(sentences[n].start, in_sentence[n]) for n in sorted(in_sentence)]
+        doc._.theme_positions = {theme: positions.get(theme, []) for theme in themes}
 
 
 def _vetoed(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:

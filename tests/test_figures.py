@@ -291,3 +291,17 @@ def test_the_figures_view_stores_each_durations_kind(corpus_db: Path) -> None:
         con.close()
     assert Counter(stored) == listed
     assert others == (0,)
+
+
+def test_a_figure_takes_the_theme_cued_nearest_it_in_its_sentence() -> None:
+    """Not the first theme its sentence happens to carry: the wait is for CAMHS (mental health), and the
+    sentence before names the local offer."""
+    nlp = build_nlp()
+    doc = nlp.make_doc(
+        "Families say the local offer is hard to find. Some wait for the local offer to be updated and "
+        "face an 18-month wait for CAMHS."
+    )
+    doc._.section = "weakness"
+    for _, pipe in nlp.pipeline:
+        doc = pipe(doc)
+    assert [(figure.text, figure.theme) for figure in doc._.figures] == [("18-month", "mental_health")]
