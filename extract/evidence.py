@@ -32,7 +32,8 @@ def leans_back(sentence: str) -> bool:
 
 
 def clean_sentence(sentence: Span) -> str:
-    return sentence.text.strip().lstrip(BULLETS).strip()
+    # an opening quotation mark the sentencizer left at the end of the sentence before its quotation
+    return re.sub(r"\s+[‘“]$", "", sentence.text.strip().lstrip(BULLETS).strip())
 
 
 def is_bullet(sentence: Span) -> bool:

@@ -526,3 +526,8 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
         train_classifier(examples, seed=0, workdir=tmp_path).get_pipe("textcat_multilabel").model.to_bytes()
     )
     assert first == second
+
+
+def test_an_opening_quotation_mark_left_at_a_sentence_end_is_not_quoted(nlp: Language) -> None:
+    sentences = list(nlp("Young people shape the council’s work. ‘Their voice matters,’ said one.").sents)
+    assert not evidence_for(sentences, 0).text.endswith("‘")
