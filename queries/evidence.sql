@@ -15,6 +15,7 @@ SELECT
     it.section,
     it.item_no,
     coalesce(it.page, i.page) AS page,
+    it.stance,  -- positive where a weakness sentence states the theme as done well
     it.evidence,
     r.source_url
 FROM corpus.item_themes AS it
