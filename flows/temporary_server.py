@@ -44,6 +44,9 @@ class TemporaryServer:
             env={**os.environ, **_SERVER_ENV},
             stdin=subprocess.DEVNULL,
             preexec_fn=partial(die_with_parent, os.getpid()),  # safe: this process has no threads yet
+            # out of the terminal's process group: Ctrl-C stops the ingest, which stops the server after
+            # the run is recorded (a server stopped by Ctrl-C first left the run minutes of failing calls)
+            start_new_session=True,
         )
         # stopped at exit, after Prefect's own exit-time flushes (those run before atexit's handlers)
         atexit.register(self.stop)

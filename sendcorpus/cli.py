@@ -47,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sendcorpus: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as error:
+        if not isinstance(error.__cause__, KeyboardInterrupt):
+            raise
+        # Ctrl-C while DuckDB runs a query: it stops the query and raises this in place of the interrupt
+        print("sendcorpus: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
@@ -451,7 +457,8 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
         from sendcorpus.warehouse.runs import RunRecord
 
         record = RunRecord("ingest", started)
-        record.status = f"failed: {_one_line(error) or type(error).__name__}"
+        why = "interrupted before it finished" if isinstance(error, KeyboardInterrupt) else _one_line(error)
+        record.status = f"failed: {why or type(error).__name__}"
         with suppress(Exception):  # the history is best effort; the run's own error is what to report
             record_and_publish(db, record, [], [record.status])
         raise
@@ -462,8 +469,8 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
 
     record = RunRecord("ingest", started)
     record.flow_run_id, record.new, record.unchanged = run.flow_run_id, run.new, run.unchanged + run.duplicate
-    record.rejected, record.failed = run.rejected, run.failed
-    record.discovered = run.new + run.unchanged + run.duplicate + run.rejected + run.failed
+    record.rejected, record.failed, record.reprocessed = run.rejected, run.failed, run.reprocessed
+    record.discovered = run.new + run.reprocessed + run.unchanged + run.duplicate + run.rejected + run.failed
     lines = [(r.reason in FAILURE_REASONS, f"{r.file}: {r.reason} — {r.detail}") for r in run.rejections]
     failures = [line for failed, line in lines if failed]
     record_and_publish(db, record, [line for failed, line in lines if not failed], failures)
@@ -536,7 +543,7 @@ def _sql(args: argparse.Namespace) -> int:
         raise CommandError(explain(error, args.db) or _one_line(error)) from None
     finally:
         stop.cancel()
-        con.close()
+        _stop_and_close(con)
         restore_address_space(address_space)
     if as_rows:
         print(text)
@@ -559,6 +566,13 @@ def _rows_text(con, sql: str) -> str:  # type: ignore[no-untyped-def]
     while len(batch := con.fetchmany(10_000)):
         total += len(batch)
     return rows_table(names, numeric, rows, total)
+
+
+def _stop_and_close(con) -> None:  # type: ignore[no-untyped-def]
+    """Close a reading connection, first stopping any query still running on it: a Ctrl-C that lands just
+    as DuckDB starts a query leaves it running, and closing would wait for it to finish (minutes)."""
+    con.interrupt()
+    con.close()
 
 
 class _Watchdog:
@@ -633,7 +647,7 @@ def _query(args: argparse.Namespace) -> int:
     except (QueryError, UnknownAuthority) as error:
         raise CommandError(str(error)) from None
     finally:
-        con.close()
+        _stop_and_close(con)
     _write_output(frame, args.format, args.output, blocks)
     return 0
 
@@ -654,7 +668,7 @@ def _report(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
     finally:
-        con.close()
+        _stop_and_close(con)
     print(f"wrote {path}")
     return 0
 

@@ -27,6 +27,7 @@ class RunRecord:
     flow_run_id: str | None = None
     discovered: int | None = None
     new: int | None = None
+    reprocessed: int | None = None  # reports already in the corpus, read again
     unchanged: int | None = None
     rejected: int | None = None
     failed: int | None = None
