@@ -1,8 +1,9 @@
 """Imported only by multiprocessing's fork server (see flows/analyse.py), never elsewhere.
 
-The fork server first leaves Ctrl-C to the ingest and ties itself to the ingest that started it (it dies with it, even mid-import). Then
-the modules every worker needs (spaCy, pypdfium2, the extractors) are imported and spaCy's pipeline is
-built once here, before any worker is forked, so the workers share them instead of each building its own.
+The fork server first leaves Ctrl-C to the ingest and ties itself to the ingest that started it (it dies
+with it, even mid-import). Then the modules every worker needs (spaCy, pypdfium2, the extractors) are
+imported and spaCy's pipeline is built once here, before any worker is forked, so the workers share them
+instead of each building its own.
 """
 
 import os

@@ -173,7 +173,9 @@ def write_xlsx(sheets: dict[str, pl.DataFrame], output: Path, about: Sequence[tu
                 {"bold": True, "bg_color": "#F3F2F1", "bottom": 2, "text_wrap": True}
             ),
             "percent": workbook.add_format({"num_format": "0.0%"}),
-            "number": workbook.add_format({"num_format": "0.###"}),
+            # "0.###" showed a whole number with a trailing point ("40."): whole columns get no decimals
+            "number": workbook.add_format({"num_format": "0.0##"}),
+            "whole": workbook.add_format({"num_format": "0"}),
             "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
             "link": workbook.add_format({"font_color": "#1D70B8", "underline": 1}),
         }
@@ -200,10 +202,12 @@ def _sheet(sheet, frame: pl.DataFrame, styles: dict) -> None:  # type: ignore[no
         values = frame[name]
         dtype = frame.schema[name]
         style = None
-        if dtype.is_float() and name.lower().endswith(PERCENT_SUFFIXES):
+        if dtype.is_float() and (name.lower() == "share" or name.lower().endswith(PERCENT_SUFFIXES)):
             style = styles["percent"]
         elif dtype.is_float():
-            style = styles["number"]
+            present = values.drop_nulls().drop_nans()
+            whole = present.is_empty() or bool((present == present.round(0)).all())
+            style = styles["whole" if whole else "number"]
         elif name in WRAPPED_COLUMNS:
             style = styles["wrap"]
         for row, value in enumerate(values.to_list(), start=1):

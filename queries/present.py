@@ -7,6 +7,7 @@ The csv, json and parquet outputs keep the query's own columns; these blocks are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import polars as pl
@@ -104,11 +105,18 @@ def group_names(benchmark: pl.DataFrame, area: Area) -> dict[str, str]:
     }
 
 
+def percent(share: float) -> str:
+    """A share as a whole percentage, halves rounded up: 3/8 is 38% and 5/8 is 63% (Python's own rounding
+    sends halves to the even number, so 5/8 printed as 62%)."""
+    return f"{(Decimal(repr(share)) * 100).quantize(Decimal(1), ROUND_HALF_UP)}%"
+
+
 def share_text(k: int, n: int, low: float | None, high: float | None) -> str:
     """'29% 2/7 (8–64%)': the share, its counts and its Wilson 95% interval."""
     if not n:
         return "no reports"
-    return f"{k / n:.0%} {k}/{n} ({low * 100:.0f}–{high:.0%})"
+    assert low is not None and high is not None
+    return f"{percent(k / n)} {k}/{n} ({percent(low).removesuffix('%')}–{percent(high)})"
 
 
 def headline_figures(official: pl.DataFrame, area: Area) -> dict[str, str]:
@@ -287,11 +295,11 @@ def national_block(frame: pl.DataFrame) -> Block:
             "Official (Ofsted)": (
                 ""
                 if row["official"] is None
-                else f"{row['official_share']:.0%} {row['official']}/{row['official_of']}"
+                else f"{percent(row['official_share'])} {row['official']}/{row['official_of']}"
             ),
             "Corpus holds": ""
             if row["coverage"] is None
-            else f"{row['corpus']} of {row['official']} ({row['coverage']:.0%})",
+            else f"{row['corpus']} of {row['official']} ({percent(row['coverage'])})",
         }
         for row in frame.iter_rows(named=True)
     ]
@@ -318,4 +326,4 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def _share(k: int, n: int) -> str:
-    return f"{k / n:.0%}" if n else "–"
+    return percent(k / n) if n else "–"

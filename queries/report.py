@@ -15,7 +15,14 @@ import duckdb
 import polars as pl
 
 from sendcorpus.queries.catalog import QueryError, run_query
-from sendcorpus.queries.export import Block, html_table, replaced_when_written, safe_url, write_xlsx
+from sendcorpus.queries.export import (
+    OUTCOME_LABELS,
+    Block,
+    html_table,
+    replaced_when_written,
+    safe_url,
+    write_xlsx,
+)
 from sendcorpus.queries.present import (
     Area,
     area_of,
@@ -23,6 +30,7 @@ from sendcorpus.queries.present import (
     group_names,
     headline_figures,
     official_block,
+    percent,
 )
 from sendcorpus.queries.trend import trend_chart, trends
 from sendcorpus.warehouse.official_stats import loaded_sources
@@ -280,7 +288,7 @@ def theme_chart(benchmark: pl.DataFrame, area: str) -> str:
                 f'<rect x="{label_width}" y="{bar_y}" width="{length:.1f}" height="{bar_height - 1}" '
                 f'fill="{GROUP_COLOURS[key]}"/>'
             )
-            text = "no reports" if share is None else f"{share * 100:.0f}%"
+            text = "no reports" if share is None else percent(share)
             parts.append(
                 f'<text x="{label_width + length + 4:.1f}" y="{bar_y + bar_height - 1}" font-size="9" '
                 f'fill="#0b0c0c">{text}</text>'
@@ -334,7 +342,7 @@ def outcome_bar(rows: pl.DataFrame, group: str) -> str:
         f'<figure class="bar"><figcaption>{_e(group)} ({total} reports)</figcaption>'
         f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" '
         f'font-size="11"><title>Outcomes in {_e(group)}: '
-        + _e(", ".join(f"{row['outcome']} {row['reports']}" for row in rows.iter_rows(named=True)))
+        + _e(", ".join(f"{_outcome(row['outcome'])} {row['reports']}" for row in rows.iter_rows(named=True)))
         + "</title>"
     ]
     for row in rows.iter_rows(named=True):
@@ -346,7 +354,7 @@ def outcome_bar(rows: pl.DataFrame, group: str) -> str:
         if length > 60:
             parts.append(
                 f'<text x="{x + 6:.1f}" y="{height - 7}" fill="#ffffff">'
-                f"{_e(row['outcome'].replace('_', ' '))} {row['share'] * 100:.0f}%</text>"
+                f"{_e(row['outcome'].replace('_', ' '))} {percent(row['share'])}</text>"
             )
         x += length
     parts.append("</svg></figure>")
@@ -494,3 +502,7 @@ footer { margin-top: 40px; font-size: 0.85rem; color: #505a5f; border-top: 1px s
   a { color: inherit; }
 }
 """
+
+
+def _outcome(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome).lower()

@@ -162,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
     sql.add_argument("--output", type=Path, help="file to write (- for standard output)")
     sql.add_argument(
-        "--allow-files", action="store_true", help="let the SQL read and write files on this machine"
+        "--allow-files", action="store_true", help="let the SQL read files on this machine (never write them)"
     )
     sql.add_argument(
         "--timeout", type=_positive_number, default=60.0, help="stop the query after this many seconds"
@@ -540,7 +540,10 @@ def _sql(args: argparse.Namespace) -> int:
             "(see --memory-limit)"
         ) from None
     except duckdb.Error as error:
-        raise CommandError(explain(error, args.db) or _one_line(error)) from None
+        message = explain(error, args.db) or _one_line(error)
+        if "file system operations are disabled" in message and not args.allow_files:
+            message += " (other files are read only with --allow-files)"
+        raise CommandError(message) from None
     finally:
         stop.cancel()
         _stop_and_close(con)

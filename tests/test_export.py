@@ -87,3 +87,22 @@ def test_a_new_export_gets_the_permissions_of_any_new_file(tmp_path: Path) -> No
     finally:
         os.umask(umask)
     assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's owner-only 0o600
+
+
+def test_workbook_numbers_show_no_trailing_point_and_shares_show_as_percentages(tmp_path: Path) -> None:
+    import openpyxl
+
+    from sendcorpus.queries.export import write_xlsx
+
+    frame = pl.DataFrame({"area_value": [40.0, 0.0], "rate": [0.63, 13.088], "share": [0.2444, 0.5]})
+    write_xlsx({"result": frame}, tmp_path / "x.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    # "0.###" showed 40 as "40." in Excel and LibreOffice
+    assert [sheet.cell(2, column).number_format for column in (1, 2, 3)] == ["0", "0.0##", "0.0%"]
+
+
+def test_percentages_round_halves_up() -> None:
+    from sendcorpus.queries.present import percent, share_text
+
+    assert [percent(3 / 8), percent(5 / 8), percent(0.0), percent(1.0)] == ["38%", "63%", "0%", "100%"]
+    assert share_text(2, 7, 0.082, 0.641) == "29% 2/7 (8–64%)"

@@ -143,6 +143,7 @@ def test_without_allow_files_other_files_cannot_be_read(sealed_db: Path) -> None
     result = _cli("sql", "SELECT * FROM read_csv('/etc/passwd')", "--db", str(sealed_db))
     assert result.returncode == 1
     assert "disabled" in result.stderr.lower()
+    assert "(other files are read only with --allow-files)" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
