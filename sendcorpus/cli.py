@@ -128,7 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
-            "--db", type=Path, default=settings.default_db(), help="DuckDB file (env SENDCORPUS_DB)"
+            "--db",
+            type=Path,
+            default=settings.default_db(),
+            help="DuckDB file (default data/sendcorpus.duckdb, or env SENDCORPUS_DB)",
         )
         sub.set_defaults(handler=handler)
         return sub
@@ -193,8 +196,13 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--output", type=Path, help="file to write (- for standard output)")
 
     report = command("report", _report, "Write the comparison report for an area (.html or .xlsx).")
-    report.add_argument("--la", required=True)
-    report.add_argument("--output", type=Path, required=True)
+    report.add_argument("--la", required=True, help="local authority name or code (DfE or ONS)")
+    report.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="FILE.html (one self-contained page) or FILE.xlsx (a workbook)",
+    )
 
     command("themes", _themes, "List the theme taxonomy: id, label and definition.")
 
