@@ -120,7 +120,8 @@ def share_text(k: int, n: int, low: float | None, high: float | None) -> str:
 
 
 def headline_figures(official: pl.DataFrame, area: Area) -> dict[str, str]:
-    """Per mission theme, its main official figure in one phrase, for the theme table."""
+    """Per mission theme, its main official figure in one phrase, for the theme table: the latest published
+    year, said so, since `claims-vs-stats` judges a report on the year before its inspection instead."""
     latest = official.filter(
         pl.col("period_basis").str.contains("latest") & pl.col("area_value").is_not_null()
     )
@@ -133,14 +134,16 @@ def headline_figures(official: pl.DataFrame, area: Area) -> dict[str, str]:
     found = {}
     for row in timeliness.iter_rows(named=True):
         found["ehcp_timeliness"] = (
-            f"{row['area_value']:.1f}% of plans within 20 weeks in {row['period']} ({area.region} "
+            f"{row['area_value']:.1f}% of plans within 20 weeks in {row['period']}, the latest published "
+            f"({area.region} "
             f"{_number(row['region_value'], '.1f')}%, neighbours' median "
             f"{_number(row['neighbours_median'], '.1f')}%, England {_number(row['england_value'], '.1f')}%; "
             f"quartile {row['quartile']})"
         )
     for row in exclusions.iter_rows(named=True):
         found["exclusions_suspensions"] = (
-            f"permanent exclusions of EHC plan pupils, secondary, {row['period']}: {row['area_value']:.3g} "
+            f"permanent exclusions of EHC plan pupils, secondary, {row['period']}, the latest published: "
+            f"{row['area_value']:.3g} "
             f"per 100 (no-SEN {_number(row['area_no_sen_value'], '.3g')}; neighbours' median "
             f"{_number(row['neighbours_median'], '.3g')}; quartile {row['quartile']})"
         )
