@@ -319,7 +319,15 @@ def _icb_names(sentence: str, local_authority: str | None) -> list[str]:
         name = _name_before(sentence[: head.start()], local_authority)
         if name and name.lower() not in {n.lower() for n in names}:
             names.append(name)
-    return [f"{name} Integrated Care Board" for name in names]
+    return [icb_name(name) for name in names]
+
+
+def icb_name(name: str) -> str:
+    """The board's official form, "NHS <name> Integrated Care Board", however the report prints it
+    ("Black Country Integrated Care Board", "Staffordshire & Stoke-on-Trent ..."), so one board is one
+    name across the corpus; the evidence keeps the sentence as printed."""
+    core = re.sub(r"^NHS\s+", "", name).replace(" & ", " and ")
+    return f"NHS {core} Integrated Care Board"
 
 
 def _name_before(text: str, local_authority: str | None) -> str | None:

@@ -117,6 +117,7 @@ def test_facts_equal_the_hand_checked_facts(
     assert facts.outcome_reason is None
     assert facts.next_inspection is not None and facts.next_inspection.startswith("within approximately")
     assert facts.icbs and all(name.endswith("Integrated Care Board") for name in facts.icbs)
+    assert all(name.startswith("NHS ") and "&" not in name for name in facts.icbs)
 
 
 def test_every_filled_field_has_evidence_from_the_report(facts_by_file: dict[str, ReportFacts]) -> None:
@@ -143,14 +144,14 @@ def test_every_filled_field_has_evidence_from_the_report(facts_by_file: dict[str
     ("file", "local_authority", "icbs"),
     [
         ("bury.pdf", "Bury", ["NHS Greater Manchester Integrated Care Board"]),
-        ("greenwich.pdf", "Greenwich", ["South East London Integrated Care Board"]),
+        ("greenwich.pdf", "Greenwich", ["NHS South East London Integrated Care Board"]),
         (
             "bedford.pdf",
             "Bedford Borough",
             ["NHS Bedfordshire, Luton and Milton Keynes Integrated Care Board"],
         ),
-        ("cornwall.pdf", "Cornwall", ["Cornwall and the Isles of Scilly Integrated Care Board"]),
-        ("barking-and-dagenham.pdf", "Barking and Dagenham", ["North East London Integrated Care Board"]),
+        ("cornwall.pdf", "Cornwall", ["NHS Cornwall and the Isles of Scilly Integrated Care Board"]),
+        ("barking-and-dagenham.pdf", "Barking and Dagenham", ["NHS North East London Integrated Care Board"]),
         (
             "kingston-upon-hull.pdf",
             "Kingston upon Hull",
@@ -438,3 +439,13 @@ def test_a_reported_outcome_is_not_the_outcome(sentence: str) -> None:
 )
 def test_next_inspection_variants(sentence: str, when: str) -> None:
     assert extract_facts(_report(sentence)).next_inspection == f"within approximately {when}"
+
+
+def test_one_board_has_one_name_however_a_report_prints_it() -> None:
+    from sendcorpus.extract.facts import icb_name
+
+    official = "NHS Black Country Integrated Care Board"
+    assert icb_name("Black Country") == icb_name("NHS Black Country") == official
+    assert icb_name("Staffordshire & Stoke-on-Trent") == (
+        "NHS Staffordshire and Stoke-on-Trent Integrated Care Board"
+    )
