@@ -9,9 +9,10 @@ single date or a range across months or years (see dates.py), prose where a labe
 inspection took place from ...", "was last inspected between ..."; only under a report's own title),
 and outcome sentences with "leads", "outcomes and experiences", "widespread and systemic" or "Overall, ...".
 
-`next_inspection` keeps the interval as written ("within approximately three years"), not normalised.
-ICB names are canonical as "<name> Integrated Care Board", taken from the first sentence of the
-"information" section that names one ("NHS Frimley ICB" becomes "NHS Frimley Integrated Care Board").
+`next_inspection` is the stated interval with its number in figures ("within approximately three years" and
+"... 3 years" are both "within approximately 3 years"), so reports group by it.
+ICB names are canonical as "NHS <name> Integrated Care Board", taken from the first sentence of the
+"information" section that names one ("Frimley ICB" becomes "NHS Frimley Integrated Care Board").
 """
 
 from __future__ import annotations
@@ -279,11 +280,23 @@ def _statement_sentence(text: str, position: int) -> str | None:
     return sentence[openings[-1] :]
 
 
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eighteen": 18}
+
+
+def _in_figures(interval: str) -> str:
+    return re.sub(
+        r"\b(" + "|".join(_NUMBER_WORDS) + r")\b",
+        lambda m: str(_NUMBER_WORDS[m.group(1).lower()]),
+        interval,
+        flags=re.I,
+    )
+
+
 def _read_next_inspection(passages: list[_Passage], facts: ReportFacts) -> None:
     for passage in passages:
         match = NEXT_FULL.search(passage.text)
         if match:
-            facts.next_inspection = match.group("when")
+            facts.next_inspection = _in_figures(match.group("when"))
             sentence = _sentence_around(passage.text, match.start())
             facts.evidence.append(
                 FactEvidence("next_inspection", facts.next_inspection, passage.page, sentence)

@@ -432,8 +432,8 @@ def test_a_reported_outcome_is_not_the_outcome(sentence: str) -> None:
     ("sentence", "when"),
     [
         ("The next full area SEND inspection will be within approximately 3 years.", "3 years"),
-        ("The next full inspection is expected within approximately three years.", "three years"),
-        ("The next area SEND inspection will take place within approximately five years.", "five years"),
+        ("The next full inspection is expected within approximately three years.", "3 years"),
+        ("The next area SEND inspection will take place within approximately five years.", "5 years"),
         ("The next full reinspection is due within approximately 18 months.", "18 months"),
     ],
 )
