@@ -91,7 +91,9 @@ def parse_search_page(html: str, page_url: str) -> list[Provider]:
         match = _PROVIDER_HREF.search(str(link["href"]).split("?")[0])
         if match and match.group(1) not in providers:
             name = " ".join(link.get_text(" ").split())
-            providers[match.group(1)] = Provider(match.group(1), name, urljoin(page_url, str(link["href"])))
+            providers[match.group(1)] = Provider(
+                match.group(1), name, urljoin(page_url, str(link["href"]).strip())
+            )
     return list(providers.values())
 
 
@@ -103,16 +105,22 @@ def parse_provider_page(html: str, provider: Provider) -> tuple[list[Publication
         raise PageError(f"{provider.url} has no provider heading")
     name = " ".join(heading.get_text(" ").split()) or provider.name
     la_code = la_code_for(name) or la_code_for(provider.name)
-    found, others = [], 0
+    found: dict[str, Publication] = {}  # by URL: a page can list one report twice
+    others = 0
     for link in soup.select("a.publication-link"):
+        # another kind of report is counted whether or not its link can be read: an unreadable children's
+        # services link once failed the provider, and its area SEND reports with it
+        if classify(link.get_text(" ")) is None:
+            others += 1
+            continue
         title, published = _describe(link, provider.url)
         kind = classify(title)
         if kind is None:
             others += 1
             continue
-        url = urljoin(provider.url, str(link.get("href") or ""))
-        found.append(Publication(url, provider.urn, name, la_code, kind, title, published))
-    return found, others
+        url = urljoin(provider.url, str(link.get("href") or "").strip())  # as a browser reads it
+        found.setdefault(url, Publication(url, provider.urn, name, la_code, kind, title, published))
+    return list(found.values()), others
 
 
 def _describe(link: Tag, page_url: str) -> tuple[str, date]:
@@ -170,6 +178,8 @@ def discover(client: PoliteClient) -> Discovery:
         result.failures.append(f"search results from {start}: {error}")
     except PageCapReached as error:
         result.failures.append(str(error))
+    if not providers and not result.failures:  # a maintenance page, or a site whose pages changed
+        result.failures.append(f"the search at {search_url(client.site, 0)} lists no providers")
     result.providers = len(providers)
     for provider in providers.values():
         try:
@@ -178,8 +188,11 @@ def discover(client: PoliteClient) -> Discovery:
             result.failures.append(f"provider {provider.urn} ({provider.name}): {error}")
             continue
         except PageCapReached as error:
-            result.failures.append(str(error))
+            if str(error) not in result.failures:  # the search may have reached it already
+                result.failures.append(str(error))
             break
+        known = {publication.url for publication in result.publications}
+        publications = [p for p in publications if p.url not in known]  # another provider's link too
         for publication in publications:
             client.allow_host_of(publication.url)
         result.publications.extend(publications)

@@ -237,7 +237,7 @@ def check_status(response: httpx.Response, url: str) -> None:
     except ValueError:
         phrase = response.reason_phrase
     detail = f"HTTP {status} {phrase} from {url}"
-    if status == 429:
+    if status in (429, 503):  # the two statuses HTTP gives Retry-After for
         raise FetchError("http_error", detail, retryable=True, retry_after=_retry_after(response))
     raise FetchError("http_error", detail, retryable=status >= 500)
 

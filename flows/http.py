@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from urllib.request import proxy_bypass_environment
 
 import httpx
+from bs4.dammit import EncodingDetector
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from sendcorpus.flows.fetch import USER_AGENT, FetchError, check_status, fetch_report
@@ -36,6 +37,10 @@ class Politeness:
 class HostNotAllowed(FetchError):
     def __init__(self, url: str) -> None:
         super().__init__("bad_url", f"{url} is not on the site or its file host; not fetched")
+
+
+PAGE_SECONDS = 60.0  # for one page, however slowly it arrives
+PAGE_BYTES = 20 << 20  # the real site's largest page is well under 1 MB
 
 
 class PageCapReached(Exception):
@@ -99,7 +104,9 @@ class PoliteClient:
 
     def _get_once(self, url: str) -> str:
         try:
-            response = self.http.get(url, headers={"Accept": "text/html"})
+            with self.http.stream("GET", url, headers={"Accept": "text/html"}) as response:
+                check_status(response, url)
+                body = self._page_body(response, url)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise SiteUnreachable(f"cannot reach {url} ({type(error).__name__}: {error})") from None
         except httpx.TimeoutException:
@@ -108,8 +115,23 @@ class PoliteClient:
             raise FetchError(
                 "connection", f"{url}: {type(error).__name__}: {error}", retryable=True
             ) from None
-        check_status(response, url)
-        return response.text
+        # the charset the page declares when the server does not say (httpx would assume UTF-8)
+        declared = response.charset_encoding or EncodingDetector.find_declared_encoding(body, is_html=True)
+        return body.decode(declared or "utf-8", errors="replace")
+
+    def _page_body(self, response: httpx.Response, url: str) -> bytes:
+        """The page's bytes, within PAGE_SECONDS in all (the read timeout restarts with every byte, so a
+        page that trickles in would hold the run for ever) and PAGE_BYTES."""
+        deadline = time.monotonic() + PAGE_SECONDS
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > PAGE_BYTES:
+                raise FetchError("too_large", f"{url} is over the {PAGE_BYTES >> 20} MB cap for a page")
+            if time.monotonic() > deadline:
+                raise FetchError("timeout", f"{url} took over {PAGE_SECONDS:g} s to arrive", retryable=True)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def download(self, url: str, cache: Path) -> Path:
         """A publication's file, through the shared download code (sha256 unknown until it arrives)."""

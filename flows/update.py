@@ -74,6 +74,10 @@ class UpdateSummary:
         )
 
 
+# what a bad download leaves (an error page served as the file, an empty or cut-off body): fetched again
+RETRIED_STATUSES = frozenset(f"rejected: {reason}" for reason in ("wrong_type", "empty", "corrupt"))
+
+
 def plan_downloads(publications: list[Publication], seen: dict[str, str], loaded: dict[str, str]) -> Plan:
     """Only readable kinds never loaded before are fetched: a URL already in the corpus, or already
     loaded or rejected by an earlier update, is not fetched again; failed or unfinished downloads are."""
@@ -86,7 +90,7 @@ def plan_downloads(publications: list[Publication], seen: dict[str, str], loaded
             plan.unchanged += 1
             if status != LOADED:
                 plan.already_loaded[publication.url] = loaded[publication.url]
-        elif status == PENDING or status.startswith(DOWNLOAD_FAILED):
+        elif status == PENDING or status.startswith(DOWNLOAD_FAILED) or status in RETRIED_STATUSES:
             plan.to_fetch.append(publication)
         else:
             plan.unchanged += 1

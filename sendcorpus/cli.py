@@ -293,7 +293,12 @@ def _update_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default 1)")
         sub.add_argument("--cache", type=Path, default=settings.default_cache(), help="where downloads go")
         sub.add_argument("--max-pages", type=_positive_int, default=2000, help="cap on pages read per run")
-    schedule.add_argument("--cron", default="0 6 * * 1", help="cron expression (default Mondays 06:00)")
+    schedule.add_argument(
+        "--cron",
+        type=_cron,
+        default="0 6 * * 1",
+        help="cron expression: five fields, or six with seconds last (default Mondays 06:00)",
+    )
     schedule.add_argument("--name", default="weekly", help="deployment name (default weekly)")
     runs = command("runs", _runs, "List the recent ingest and update runs.")
     runs.add_argument("--limit", type=_positive_int, default=20, help="how many runs (default 20)")
@@ -780,6 +785,23 @@ def _benchmark(args: argparse.Namespace) -> int:
     return run_benchmark(args.reports)
 
 
+def _cron(text: str) -> str:
+    """Checked before any server starts (a bad expression used to fail ≈ 7 s later, after one had)."""
+    from datetime import datetime
+
+    from cronsim import CronSim, CronSimError  # Prefect's own cron parser
+
+    try:
+        if len(text.split()) not in (5, 6):
+            raise CronSimError("wrong number of fields")
+        CronSim(text, datetime(2026, 1, 1))
+    except CronSimError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a cron expression of five fields, or six with seconds last ({error})"
+        ) from None
+    return text
+
+
 def _share(text: str) -> float:
     """A bar on a score: 0 to 1."""
     try:
@@ -830,17 +852,27 @@ def _update(args: argparse.Namespace) -> int:
     except SiteUnreachable as error:
         raise CommandError(f"update failed: {error}") from None
     settings.configure_prefect()
-    from sendcorpus.flows.update import update
+    from sendcorpus.flows.temporary_server import ServerFailed, start_temporary_server
 
-    _quiet_prefect_failures()
-    state = update(
-        db=args.db,
-        site=args.site,
-        delay=args.delay,
-        cache=args.cache,
-        max_pages=args.max_pages,
-        return_state=True,
-    )
+    # Prefect's temporary server as ingest starts it, out of the terminal's process group, so Ctrl-C
+    # stops the update in one line rather than the server first (Prefect's own started in the group)
+    server = start_temporary_server()
+    try:
+        from sendcorpus.flows.update import update
+
+        _quiet_prefect_failures()
+        if server is not None:
+            server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+        state = update(
+            db=args.db,
+            site=args.site,
+            delay=args.delay,
+            cache=args.cache,
+            max_pages=args.max_pages,
+            return_state=True,
+        )
+    except ServerFailed as error:
+        raise CommandError(str(error)) from None
     if not state.is_completed():
         raise CommandError(f"update failed: {state.message}")
     summary = state.result()

@@ -339,6 +339,9 @@ def test_train_and_evaluate_refuse_bad_arguments_in_one_line(tmp_path: Path) -> 
         (("runs", "--limit", "-1"), "must be 1 or more, not -1"),
         (("runs", "--limit", "99999999999999999999"), "too large"),
         (("update", "--max-pages", "0"), "must be 1 or more, not 0"),
+        # refused before any Prefect server starts; seven fields ran every second before
+        (("schedule", "--cron", "61 * * * *"), "is not a cron expression of five fields"),
+        (("schedule", "--cron", "* * * * * * *"), "wrong number of fields"),
     ):
         refused = _cli(*args, "--db", str(tmp_path / "none.duckdb"))
         assert refused.returncode == 2 and phrase in refused.stderr, (args, refused.stderr)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Response
 
 from sendcorpus import __version__
 from sendcorpus.flows.discover import Provider, classify, discover, parse_provider_page
@@ -100,8 +101,9 @@ def test_500_then_200_is_retried_and_404_fails_the_provider(site: FixtureSite) -
     assert any("80428" in failure and "HTTP 404" in failure for failure in found.failures)
 
 
-def test_429_waits_for_retry_after(site: FixtureSite) -> None:
-    site.faults["/search"] = [status(429, {"Retry-After": "1"})]
+@pytest.mark.parametrize("code", [429, 503])
+def test_429_and_503_wait_for_retry_after(site: FixtureSite, code: int) -> None:
+    site.faults["/search"] = [status(code, {"Retry-After": "1"})]
     started = time.monotonic()
     with PoliteClient(site.url, FAST) as client:
         found = discover(client)
@@ -216,3 +218,68 @@ def test_a_link_without_a_date_is_a_page_error() -> None:
     html = '<h1>Rutland</h1><a class="publication-link" href="/f/1">Area SEND full inspection</a>'
     with pytest.raises(PageError, match="cannot be read"):
         parse_provider_page(html, Provider("80547", "Rutland", "http://127.0.0.1/provider/44/80547"))
+
+
+def test_a_bad_download_is_fetched_again_next_run(site: FixtureSite) -> None:
+    """An error page saved as the file, an empty or a cut-off body: the site's fault, not the report's."""
+    with PoliteClient(site.url, FAST) as client:
+        found = discover(client)
+    sandwell, rutland, bedford = (site.file_url(n) for n in ("50226473", "50224000", "50268244"))
+    seen = {sandwell: "rejected: wrong_type", rutland: "rejected: empty", bedford: "rejected: not_a_report"}
+    again = plan_downloads(found.publications, seen, {})
+    assert {sandwell, rutland} <= {p.url for p in again.to_fetch} and bedford not in {
+        p.url for p in again.to_fetch
+    }
+
+
+def test_a_search_listing_no_providers_is_a_failure_not_an_empty_site(site: FixtureSite) -> None:
+    site.faults["/search"] = [lambda: Response("<h1>We are making changes</h1>", content_type="text/html")]
+    with PoliteClient(site.url, FAST) as client:
+        found = discover(client)
+    assert found.providers == 0
+    assert len(found.failures) == 1 and found.failures[0].endswith("lists no providers")
+
+
+def test_a_page_that_trickles_in_is_given_up_at_its_deadline(
+    site: FixtureSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sendcorpus.flows import http
+
+    monkeypatch.setattr(http, "PAGE_SECONDS", 0.5)  # a page's deadline, not the client: 60 s in use
+
+    def trickle() -> Response:
+        def body() -> Iterator[bytes]:
+            for _ in range(20):
+                time.sleep(0.1)
+                yield b" "
+
+        return Response(body(), content_type="text/html")
+
+    site.faults["/provider/44/80547"] = [trickle, trickle, trickle]
+    started = time.monotonic()
+    with PoliteClient(site.url, FAST) as client:
+        found = discover(client)
+    assert time.monotonic() - started < 8
+    assert any("80547" in failure and "took over 0.5 s" in failure for failure in found.failures)
+    assert found.providers == 5
+
+
+def test_a_provider_page_in_its_declared_charset_with_a_link_listed_twice(httpserver: HTTPServer) -> None:
+    href = "  /v1/file/50268244\n "  # white space around an href, which browsers drop
+    link = (
+        f'<li><a class="publication-link" href="{href}">Area SEND full inspection – 2023 framework '
+        '<span class="nonvisual">Area SEND full inspection – 2023 framework, pdf - 4\xa0February 2025</span>'
+        "</a></li>"
+    )
+    unreadable = '<li><a class="publication-link" href="/f/9">Children\'s services focused visit</a></li>'
+    head = '<html><head><meta charset="windows-1252"></head><body><h1>Bedford Borough</h1>'
+    page = f"{head}<ul>{link}{unreadable}{link}</ul>"
+    httpserver.expect_request("/provider/44/80428").respond_with_data(
+        page.encode("cp1252"), content_type="text/html"
+    )
+    provider = Provider("80428", "Bedford Borough", httpserver.url_for("/provider/44/80428"))
+    with PoliteClient(httpserver.url_for("").rstrip("/"), FAST) as client:
+        publications, _ = parse_provider_page(client.get_page(provider.url), provider)
+    assert len(publications) == 1  # listed twice, and beside a link of another kind without a date
+    assert publications[0].url == httpserver.url_for("/v1/file/50268244")
+    assert publications[0].published == date(2025, 2, 4)
