@@ -9,13 +9,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import psutil
 import pytest
+from pytest_httpserver import HTTPServer
 
 from conftest import REPORTS
+from fixture_site import FULL, FixtureSite, Listing, file_host
 from processes import run_cli
 
 SLOW_QUERY = "SELECT sum(a.range * b.range) FROM range(1000000) AS a, range(100000) AS b"
@@ -88,3 +92,30 @@ def test_ctrl_c_during_an_ingest_leaves_whole_reports_and_the_next_run_finishes(
     assert again.returncode == 0, again.stderr[-2000:]
     last = again.stdout.strip().splitlines()[-1]
     assert last.startswith("ingest: 0 new, ") and ", 0 rejected" in last
+
+
+@pytest.fixture
+def file_server() -> Iterator[HTTPServer]:
+    yield from file_host()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_an_update_stops_it_in_one_line(
+    httpserver: HTTPServer, file_server: HTTPServer, tmp_path: Path, prefect_without_a_server: None
+) -> None:
+    """Prefect's server once took the Ctrl-C too: the update then ran on for minutes against it and
+    ended in a traceback."""
+    site = FixtureSite(httpserver, file_server, page_size=1)
+    site.add("80547", "Rutland County Council", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    site.add("80428", "Bedford Borough", Listing(FULL, date(2025, 2, 4), "50268244", "bedford.pdf"))
+    site.add("80549", "Sandwell Metropolitan Borough Council")
+    db, cache = tmp_path / "sendcorpus.duckdb", tmp_path / "cache"
+    args = ("update", "--site", site.url, "--delay", "1", "--db", str(db), "--cache", str(cache))
+    process = _started_as_from_a_terminal(*args)
+    deadline = time.monotonic() + 120
+    while len(site.seen) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)  # the crawl is under way, a second between requests
+    assert process.poll() is None, process.communicate()
+    code, err = _ctrl_c(process)
+    assert code == 130 and "Traceback" not in err, err[-3000:]
+    assert err.strip().splitlines()[-1] == "sendcorpus: interrupted"
