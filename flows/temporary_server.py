@@ -51,7 +51,10 @@ class TemporaryServer:
         # stopped at exit, after Prefect's own exit-time flushes (those run before atexit's handlers)
         atexit.register(self.stop)
 
-    def wait_until_healthy(self, timeout: float) -> None:
+    def wait_until_healthy(self, timeout: float | None = None) -> None:
+        """Up to `timeout` seconds, by default the start-up allowance configure_prefect sets."""
+        if timeout is None:
+            timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
         wait_until_healthy(self.api_url, self.process, timeout, "Prefect's temporary server", 0.05)
 
     def stop(self) -> None:

@@ -338,20 +338,17 @@ def _say_which_subfolders_are_not_read(sources: list[Path]) -> None:
     """A --source folder's own files are read, not its subfolders' (two reports of one name in different
     folders would be one file to the corpus): said once, so a report left in one is not silently missed."""
     for source in sources:
-        with suppress(OSError):
-            if source.is_dir():
-                skipped = sorted(
-                    p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
-                )
-                if skipped:
-                    shown = ", ".join(skipped[:5]) + (
-                        f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-                    )
-                    print(
-                        f"  not read: the subfolder{'s' if len(skipped) > 1 else ''} {shown} of {source} "
-                        "(give each with --source to ingest what is in it)",
-                        file=sys.stderr,
-                    )
+        try:
+            skipped = sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError:  # a file, or a folder that cannot be listed (the ingest says which)
+            continue
+        if skipped:
+            shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+            print(
+                f"  not read: the subfolder{'s' if len(skipped) > 1 else ''} {shown} of {source} "
+                "(give each with --source to ingest what is in it)",
+                file=sys.stderr,
+            )
 
 
 def _check_corpus_file(db: Path) -> None:
@@ -427,7 +424,7 @@ def _call_ingest_flow(args: argparse.Namespace, server, seeds):  # type: ignore[
     _quiet_prefect_failures()
     if server is not None:
         warm_up()
-        server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+        server.wait_until_healthy()
     open_prestart_gate()
     try:
         return ingest(
@@ -719,9 +716,10 @@ def _reference(args: argparse.Namespace) -> int:
             print(render(loaded, "table"))
         return 0
     try:
-        datasets = [official_stats.read_published(path)[0].name for path in files]  # all checked first
+        published = [official_stats.read_published(path) for path in files]  # every file checked first
     except official_stats.OfficialStatsError as error:
         raise CommandError(str(error)) from None
+    datasets = [dataset.name for dataset, _ in published]
     twice = sorted({name for name in datasets if datasets.count(name) > 1})
     if twice:
         given = "--defaults and --load" if args.defaults and args.load else "the files"
@@ -731,8 +729,8 @@ def _reference(args: argparse.Namespace) -> int:
             con = connect(args.db)
             try:
                 if not args.allow_fewer_areas:
-                    for path in files:
-                        official_stats.check_replacement(con, path)
+                    for path, (dataset, frame) in zip(files, published, strict=True):
+                        official_stats.check_replacement(con, path, dataset, frame)
                 for path in files:
                     done = official_stats.load_file(con, path)
                     print(f"loaded {done.dataset}: {done.rows} rows, {done.release} ({done.file})")
@@ -862,7 +860,7 @@ def _update(args: argparse.Namespace) -> int:
 
         _quiet_prefect_failures()
         if server is not None:
-            server.wait_until_healthy(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+            server.wait_until_healthy()
         state = update(
             db=args.db,
             site=args.site,

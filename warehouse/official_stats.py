@@ -149,10 +149,11 @@ def read_published(path: Path) -> tuple[Dataset, pl.DataFrame]:
     return dataset, typed
 
 
-def check_replacement(con: duckdb.DuckDBPyConnection, path: Path) -> Dataset:
-    """The file's dataset, once it is known not to cover fewer local authorities than the rows it would
-    replace: a file of one authority's rows would otherwise replace all England's without a word."""
-    dataset, frame = read_published(path)
+def check_replacement(
+    con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset, frame: pl.DataFrame
+) -> None:
+    """Refuse a file (as `read_published` read it) that covers fewer local authorities than the rows it
+    would replace: a file of one authority's rows would otherwise replace all England's without a word."""
     column = dataset.area_column
     row = con.execute(f"SELECT count(DISTINCT {column}) FROM corpus.{dataset.table}").fetchone()
     loaded = int(row[0]) if row else 0
@@ -163,7 +164,6 @@ def check_replacement(con: duckdb.DuckDBPyConnection, path: Path) -> Dataset:
             f"{path} covers {covered} {areas} where the {dataset.name} loaded now covers {loaded}: "
             "a newer release covers them all (--allow-fewer-areas loads it anyway)"
         )
-    return dataset
 
 
 def load_file(con: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
