@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from sendcorpus.flows.fetch import FetchError
+from sendcorpus.flows.fetch import CONNECTION, FetchError
 from sendcorpus.flows.http import PageCapReached, PoliteClient
 from sendcorpus.warehouse.reference import name_key, seed_local_authorities
 
@@ -155,13 +155,21 @@ def _codes_by_name() -> dict[str, str]:
     return codes
 
 
+def _stopped_answering(read: int, providers: int) -> str:
+    return (
+        f"the site stopped answering after {read} of {providers} provider pages, so this one and the "
+        f"{providers - read - 1} after it were not read (the next run reads them)"
+    )
+
+
 def la_code_for(provider_name: str) -> str | None:
     return _codes_by_name().get(name_key(provider_name))
 
 
 def discover(client: PoliteClient) -> Discovery:
     """Every provider in the search, then every provider page. A provider page that fails (HTTP error,
-    unreadable HTML) is noted and skipped; a site that cannot be reached raises SiteUnreachable."""
+    unreadable HTML) is noted and skipped; a site that cannot be reached raises SiteUnreachable. A site
+    that stops answering midway ends the crawl with what was found so far, and says how much is unread."""
     result = Discovery()
     providers: dict[str, Provider] = {}
     start = 0
@@ -181,11 +189,15 @@ def discover(client: PoliteClient) -> Discovery:
     if not providers and not result.failures:  # a maintenance page, or a site whose pages changed
         result.failures.append(f"the search at {search_url(client.site, 0)} lists no providers")
     result.providers = len(providers)
-    for provider in providers.values():
+    for read, provider in enumerate(providers.values()):
         try:
             publications, others = parse_provider_page(client.get_page(provider.url), provider)
         except (FetchError, PageError) as error:
-            result.failures.append(f"provider {provider.urn} ({provider.name}): {error}")
+            failure = f"provider {provider.urn} ({provider.name}): {error}"
+            if isinstance(error, FetchError) and error.reason == CONNECTION:  # retried already: it is down
+                result.failures.append(f"{failure}; {_stopped_answering(read, len(providers))}")
+                break
+            result.failures.append(failure)
             continue
         except PageCapReached as error:
             if str(error) not in result.failures:  # the search may have reached it already

@@ -46,6 +46,9 @@ def _user_agent() -> str:
 USER_AGENT = _user_agent()
 
 
+CONNECTION = "connection"  # the reason when no connection could be made (or kept) to the host
+
+
 class FetchError(Exception):
     """A download that failed for good.
 
@@ -221,7 +224,7 @@ def _download(
         raise FetchError("http_error", f"unusable response from {url} ({error})") from None
     except httpx.TransportError as error:
         raise FetchError(
-            "connection", f"cannot connect to {url} ({type(error).__name__}: {error})", retryable=True
+            CONNECTION, f"cannot connect to {url} ({type(error).__name__}: {error})", retryable=True
         ) from None
     finally:
         with suppress(FileNotFoundError):

@@ -16,7 +16,7 @@ import httpx
 from bs4.dammit import EncodingDetector
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from sendcorpus.flows.fetch import USER_AGENT, FetchError, check_status, fetch_report
+from sendcorpus.flows.fetch import CONNECTION, USER_AGENT, FetchError, check_status, fetch_report
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class PageCapReached(Exception):
 
 
 class SiteUnreachable(Exception):
-    """No connection to the site at all (offline, wrong address, refused)."""
+    """No connection to the site at all (offline, wrong address, refused) before it has answered once."""
 
 
 class PoliteClient:
@@ -61,6 +61,7 @@ class PoliteClient:
         self.allowed_hosts = {_host(self.site)}
         self.requests = 0
         self.pages = 0
+        self.answered = False  # whether the site has sent a response this run
         self._last_request = float("-inf")
         self.http = httpx.Client(
             headers={"User-Agent": USER_AGENT},
@@ -88,8 +89,9 @@ class PoliteClient:
         self.requests += 1
 
     def get_page(self, url: str) -> str:
-        """An HTML page's text. Connection failures are not retried: a site that cannot be reached
-        should fail the run at once, not after minutes of backoff."""
+        """An HTML page's text. A site that refuses the first connection fails the run at once rather
+        than after minutes of backoff; once it has answered, a refused connection is a blip (a restart,
+        a load balancer) and is retried like a 5xx."""
         if self.pages >= self.politeness.max_pages:
             raise PageCapReached(f"stopped at the cap of {self.politeness.max_pages} pages per run")
         self.pages += 1
@@ -105,16 +107,19 @@ class PoliteClient:
     def _get_once(self, url: str) -> str:
         try:
             with self.http.stream("GET", url, headers={"Accept": "text/html"}) as response:
+                self.answered = True
                 check_status(response, url)
                 body = self._page_body(response, url)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            raise SiteUnreachable(f"cannot reach {url} ({type(error).__name__}: {error})") from None
+            why = f"{type(error).__name__}: {error}"
+            if self.answered:
+                lost = f"lost the connection to {url} ({why})"
+                raise FetchError(CONNECTION, lost, retryable=True) from None
+            raise SiteUnreachable(f"cannot reach {url} ({why})") from None
         except httpx.TimeoutException:
             raise FetchError("timeout", f"no response from {url}", retryable=True) from None
         except httpx.TransportError as error:
-            raise FetchError(
-                "connection", f"{url}: {type(error).__name__}: {error}", retryable=True
-            ) from None
+            raise FetchError(CONNECTION, f"{url}: {type(error).__name__}: {error}", retryable=True) from None
         # the charset the page declares when the server does not say (httpx would assume UTF-8)
         declared = response.charset_encoding or EncodingDetector.find_declared_encoding(body, is_html=True)
         return body.decode(declared or "utf-8", errors="replace")

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import polars as pl
 import prefect.runtime
@@ -19,7 +20,7 @@ from prefect.states import Failed
 from prefect.utilities.annotations import quote
 
 from sendcorpus.flows.discover import READABLE_KINDS, Discovery, Publication, discover
-from sendcorpus.flows.fetch import FetchError
+from sendcorpus.flows.fetch import CONNECTION, FetchError
 from sendcorpus.flows.http import PoliteClient, Politeness, SiteUnreachable
 from sendcorpus.flows.ingest import DatabaseHeld, RunSummary, ingest
 from sendcorpus.flows.lock import IngestLock
@@ -127,13 +128,21 @@ _EMPTY_SEEN = {
 def download_all(
     client: PoliteClient, publications: list[Publication], cache: Path
 ) -> tuple[list[tuple[Publication, InputFile]], list[tuple[Publication, str]]]:
-    """Each publication's file, ready to ingest with its provenance; failures with the reason."""
+    """Each publication's file, ready to ingest with its provenance; failures with the reason. Once a
+    host refuses connections through every retry, its other files are not tried this run."""
     ready, failures = [], []
+    lost: dict[str, str] = {}  # host → why
     for publication in publications:
+        host = urlsplit(publication.url).netloc
+        if host in lost:
+            failures.append((publication, f"not tried: {lost[host]}"))
+            continue
         try:
             path = client.download(publication.url, cache)
         except FetchError as error:
             failures.append((publication, error.detail))
+            if error.reason == CONNECTION:
+                lost[host] = f"{host} stopped answering"
             continue
         item = InputFile(
             name=path.name,

@@ -97,7 +97,7 @@ class FixtureSite:
             return _html(self._search_page(start))
         match = re.fullmatch(r"/provider/44/(\d+)", request.path)
         if match and match.group(1) in self.providers:
-            return _html(self._provider_page(self.providers[match.group(1)]))
+            return _html(self.provider_page(self.providers[match.group(1)]))
         return Response("not found", status=404)
 
     def _file(self, request: Request) -> Response:
@@ -122,7 +122,7 @@ class FixtureSite:
             count=len(self.providers), results=results, pagination=pagination
         )
 
-    def _provider_page(self, provider: Provider) -> str:
+    def provider_page(self, provider: Provider) -> str:
         if provider.raw_html is not None:
             return provider.raw_html
         item = _template("publication.html")

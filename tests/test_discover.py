@@ -8,7 +8,9 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
@@ -42,7 +44,17 @@ def file_server() -> Iterator[HTTPServer]:
 @pytest.fixture
 def site(httpserver: HTTPServer, file_server: HTTPServer) -> FixtureSite:
     """Five providers over three search pages (two per page): several kinds, and a malformed page."""
-    fixture = FixtureSite(httpserver, file_server, page_size=2)
+    return _five_providers(FixtureSite(httpserver, file_server, page_size=2))
+
+
+@pytest.fixture
+def own_site(file_server: HTTPServer) -> Iterator[FixtureSite]:
+    """The same site on a server of its own, which a test may stop and start again."""
+    for server in file_host():
+        yield _five_providers(FixtureSite(server, file_server, page_size=2))
+
+
+def _five_providers(fixture: FixtureSite) -> FixtureSite:
     fixture.add(
         "80549",
         "Sandwell Metropolitan Borough Council",
@@ -283,3 +295,62 @@ def test_a_provider_page_in_its_declared_charset_with_a_link_listed_twice(httpse
     assert len(publications) == 1  # listed twice, and beside a link of another kind without a date
     assert publications[0].url == httpserver.url_for("/v1/file/50268244")
     assert publications[0].published == date(2025, 2, 4)
+
+
+def _site_down_while(client: PoliteClient, site: FixtureSite, path: str, refusals: int | None) -> None:
+    """Stop the site's server as the client is about to ask for `path`, so that request finds nothing
+    listening, and start it again `refusals` requests later (None: never)."""
+    asked = itertools.count()
+
+    def before(request: httpx.Request) -> None:
+        if request.url.path != path:
+            return
+        n = next(asked)
+        if n == 0:
+            site.site.stop()
+        elif n == refusals:
+            site.site.start()  # the same port
+
+    client.http.event_hooks["request"].append(before)
+
+
+def test_a_refused_connection_midway_is_retried_and_the_crawl_goes_on(own_site: FixtureSite) -> None:
+    """A site that has answered and then refuses a connection (a restart, a load balancer's blip) is
+    retried like a 5xx; only a site that refuses the very first request fails the run at once."""
+    with PoliteClient(own_site.url, FAST) as client:
+        _site_down_while(client, own_site, "/provider/44/80547", refusals=2)
+        found = discover(client)
+    assert found.providers == 5
+    assert any(p.ofsted_urn == "80547" for p in found.publications)
+    assert [f for f in found.failures if "80443" not in f] == []  # only the malformed page fails
+    assert own_site.seen.count("/provider/44/80547") == 1  # two attempts refused, the third answered
+
+
+def test_a_site_lost_for_good_midway_keeps_what_it_found_and_stops_asking(own_site: FixtureSite) -> None:
+    with PoliteClient(own_site.url, FAST) as client:
+        _site_down_while(client, own_site, "/provider/44/80428", refusals=None)
+        found = discover(client)
+        requests = client.requests
+    assert found.providers == 5
+    assert {p.ofsted_urn for p in found.publications} == {"80549", "80547"}  # read before it went
+    [failure] = found.failures
+    assert failure.startswith("provider 80428 (Bedford Borough Council): lost the connection to ")
+    assert failure.endswith(
+        "; the site stopped answering after 2 of 5 provider pages, so this one and the 2 after it were "
+        "not read (the next run reads them)"
+    )
+    assert requests == 4 + 2 + FAST.attempts  # four search pages, two providers, Bedford's attempts
+
+
+def test_a_file_host_lost_for_good_is_not_asked_for_the_rest(site: FixtureSite, tmp_path: Path) -> None:
+    with PoliteClient(site.url, FAST) as client:
+        found = discover(client)
+        wanted = [p for p in found.publications if p.kind == "full_inspection"]
+        site.files.stop()
+        ready, failures = download_all(client, wanted, tmp_path)
+        requests = client.requests
+    assert ready == [] and len(failures) == 4
+    assert "cannot connect to" in failures[0][1]
+    host = urlsplit(site.files.url_for("/")).netloc
+    assert [why for _, why in failures[1:]] == [f"not tried: {host} stopped answering"] * 3
+    assert requests == 4 + 5 + FAST.attempts  # the crawl, then the first file's attempts alone

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -17,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Response
 
 from sendcorpus import cli
 from sendcorpus.flows import update as update_flow
@@ -400,3 +402,47 @@ def test_the_hackney_seed_carries_its_ofsted_provenance(tmp_path: Path) -> None:
     altered = tmp_path / HACKNEY_TXT.name
     altered.write_text(HACKNEY_TXT.read_text(encoding="utf-8") + "\nedited\n", encoding="utf-8")
     assert seed_inputs([altered])[0].url is None  # provenance belongs to that exact text
+
+
+@pytest.fixture
+def site_server() -> Iterator[HTTPServer]:
+    """The site on a server of its own, which a test may stop and start again."""
+    yield from file_host()
+
+
+@pytest.mark.slow
+def test_a_site_lost_midway_loads_what_was_found_and_the_next_run_the_rest(
+    site_server: HTTPServer, file_server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The site goes away after Rutland's page: Sandwell's and Rutland's reports still come from the file
+    host, the run says what it could not read, and the next run, with the site back, reads only Bedford."""
+    site = FixtureSite(site_server, file_server, page_size=100)
+    site.add("80549", "Sandwell", Listing(FULL, date(2023, 9, 12), "50226473", "sandwell.pdf"))
+    site.add("80547", "Rutland", Listing(FULL, date(2023, 8, 3), "50224000", "rutland.pdf"))
+    site.add("80428", "Bedford Borough", Listing(FULL, date(2025, 2, 4), "50268244", "bedford.pdf"))
+
+    def rutland_then_gone() -> Response:
+        # the server stops once this answer is sent; the client's delay keeps Bedford's request after it
+        threading.Thread(target=site_server.stop).start()
+        return Response(site.provider_page(site.providers["80547"]), content_type="text/html")
+
+    site.faults["/provider/44/80547"] = [rutland_then_gone]
+    db = tmp_path / "sendcorpus.duckdb"
+    lost = ["update", "--site", site.url, "--delay", "1", "--db", str(db), "--cache", str(tmp_path)]
+    assert cli.main(lost) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("update: 3 providers, 2 area SEND publications: 2 new, 0 unchanged")
+    assert "1 failed" in out
+    [failed] = [line for line in err.splitlines() if line.startswith("  failed ")]
+    assert failed.startswith("  failed provider 80428 (Bedford Borough): lost the connection to ")
+    assert failed.endswith("so this one and the 0 after it were not read (the next run reads them)")
+    assert "Traceback" not in err
+    assert _rows(db, "SELECT la_code FROM reports ORDER BY la_code") == [("333",), ("857",)]
+    assert [run[:7] for run in _rows(db, RUNS)] == [("update", "completed", 2, 2, 0, 0, 1)]
+
+    site_server.start()  # the same port
+    assert _update(site, db, tmp_path) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("update: 3 providers, 3 area SEND publications: 1 new, 2 unchanged")
+    assert _rows(db, "SELECT la_code FROM reports ORDER BY la_code") == [("333",), ("822",), ("857",)]
+    assert site.file_requests() == [f"/v1/file/{n}" for n in ("50226473", "50224000", "50268244")]
