@@ -10,7 +10,8 @@ inspection took place from ...", "was last inspected between ..."; only under a 
 and outcome sentences with "leads", "outcomes and experiences", "widespread and systemic" or "Overall, ...".
 
 `next_inspection` is the stated interval with its number in figures ("within approximately three years" and
-"... 3 years" are both "within approximately 3 years"), so reports group by it.
+"... 3 years" are both "within approximately 3 years"), so reports group by it; `monitoring_inspection` is
+the same for the monitoring inspection a report with widespread and/or systemic failings announces.
 ICB names are canonical as "NHS <name> Integrated Care Board", taken from the first sentence of the
 "information" section that names one ("Frimley ICB" becomes "NHS Frimley Integrated Care Board").
 """
@@ -71,11 +72,24 @@ PREVIOUS_PROSE = re.compile(
     r"|\blast\s+inspected\b",
     re.I,
 )
+_WHEN = r"(?P<when>(?:with)?in\s+[^.]*?)\s*\."  # "within approximately 3 years."
 NEXT_FULL = re.compile(
     r"next\s+(?:full\s+)?(?:area\s+SEND\s+)?(?:re)?inspection\s+"
     r"(?:will|is\s+(?:expected|due|likely|planned)(?:\s+to)?|should)\s+(?:(?:be|take\s+place|happen|occur)\s+)?"
-    r"(?P<when>(?:with)?in\s+[^.]*?)\s*\.",
+    + _WHEN,
     re.I,
+)
+# a report with widespread and/or systemic failings: "A monitoring inspection will be carried out within
+# approximately 18 months.", or actively ("Ofsted and CQC will carry out a monitoring inspection within ...")
+MONITORING = (
+    re.compile(
+        r"monitoring\s+(?:inspection|visit)\s+(?:will|is\s+(?:expected|due|likely|planned)(?:\s+to)?|should)\s+"
+        r"(?:(?:be\s+(?:carried\s+out|undertaken|conducted|held)|take\s+place|happen|occur)\s+)?" + _WHEN,
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:carry\s+out|undertake|conduct)\s+an?\s+monitoring\s+(?:inspection|visit)\s+" + _WHEN, re.I
+    ),
 )
 TITLE = re.compile(
     r"area\s+SEND\s+inspection\s+(?:of|in)\s+(?:the\s+)?(?P<area>.+?)\s+local\s+area\s+partnership", re.I
@@ -128,6 +142,7 @@ class ReportFacts:
     previous_inspection_start: date | None
     previous_inspection_end: date | None
     next_inspection: str | None  # the stated interval as written, e.g. "within approximately three years"
+    monitoring_inspection: str | None = None  # likewise, for a monitoring inspection ("... 18 months")
     evidence: list[FactEvidence] = field(default_factory=list)
 
 
@@ -155,7 +170,8 @@ def extract_facts(parsed: ParsedReport) -> ReportFacts:
     _read_inspection_dates(header, facts, titled)
     _read_previous_dates(header, facts, titled)
     _read_outcome(header, facts)
-    _read_next_inspection(header, facts)
+    facts.next_inspection = _read_interval(header, facts, "next_inspection", (NEXT_FULL,))
+    facts.monitoring_inspection = _read_interval(header, facts, "monitoring_inspection", MONITORING)
     _read_icbs(_passages(parsed, "information"), facts)
     return facts
 
@@ -292,16 +308,19 @@ def _in_figures(interval: str) -> str:
     )
 
 
-def _read_next_inspection(passages: list[_Passage], facts: ReportFacts) -> None:
+def _read_interval(
+    passages: list[_Passage], facts: ReportFacts, name: str, patterns: tuple[re.Pattern[str], ...]
+) -> str | None:
+    """The first stated interval any of `patterns` finds, in figures, with its sentence as evidence."""
     for passage in passages:
-        match = NEXT_FULL.search(passage.text)
-        if match:
-            facts.next_inspection = _in_figures(match.group("when"))
-            sentence = _sentence_around(passage.text, match.start())
-            facts.evidence.append(
-                FactEvidence("next_inspection", facts.next_inspection, passage.page, sentence)
-            )
-            return
+        for pattern in patterns:
+            match = pattern.search(passage.text)
+            if match:
+                when = _in_figures(match.group("when"))
+                sentence = _sentence_around(passage.text, match.start())
+                facts.evidence.append(FactEvidence(name, when, passage.page, sentence))
+                return when
+    return None
 
 
 def _sentence_around(text: str, position: int) -> str:

@@ -46,6 +46,7 @@ def _record(source: InputFile, kind: str, parsed: ParsedReport, docs: list[tuple
         "previous_inspection_start": facts.previous_inspection_start,
         "previous_inspection_end": facts.previous_inspection_end,
         "next_inspection": facts.next_inspection,
+        "monitoring_inspection": facts.monitoring_inspection,
     }
     record.rows["fact_evidence"] = [
         {"field": e.field, "value": e.value, "page": e.page if paged else None, "evidence": e.evidence}

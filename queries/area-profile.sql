@@ -31,6 +31,7 @@ SELECT
     f.inspection_end,
     f.previous_inspection_start,
     f.next_inspection,
+    f.monitoring_inspection,
     r.published,
     r.file,
     r.source_url,

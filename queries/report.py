@@ -165,6 +165,7 @@ def _summary(data: ReportData, facts: dict) -> str:
         ("Region", _e(facts.get("region") or "unknown")),
         ("Outcome", _e(OUTCOME_NAMES.get(facts.get("outcome") or "not stated", facts.get("outcome") or ""))),
         ("Inspection", _e(_dates(facts.get("inspection_start"), facts.get("inspection_end")))),
+        ("Next inspections", _e(_next_inspections(facts))),
         ("Report", f"{link}, published {_e(facts.get('published') or 'date unknown')}"),
         (
             "Corpus coverage",
@@ -180,6 +181,19 @@ def _summary(data: ReportData, facts: dict) -> str:
     ]
     items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
     return f'<dl class="facts">{items}</dl>'
+
+
+def _next_inspections(facts: dict) -> str:
+    """As the report announces them: a monitoring inspection only where failings are systemic."""
+    stated = [
+        f"{kind} {facts[field]}"
+        for kind, field in (
+            ("monitoring inspection", "monitoring_inspection"),
+            ("full inspection", "next_inspection"),
+        )
+        if facts.get(field)
+    ]
+    return "; ".join(stated) or "not stated"
 
 
 def _headline(data: ReportData) -> str:

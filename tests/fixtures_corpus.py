@@ -161,6 +161,10 @@ def _record(
             "outcome": None if outcome == "not stated" else outcome,
             "inspection_start": started,
             "inspection_end": started.replace(day=started.day + 4),
+            "next_inspection": "within approximately 3 years",
+            "monitoring_inspection": "within approximately 18 months"
+            if outcome == "systemic_failings"
+            else None,
         },
         rows={"items": items, "item_themes": item_themes},
     )

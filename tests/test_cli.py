@@ -144,6 +144,30 @@ def test_theme_benchmark_for_hackney_as_csv(corpus_db: Path) -> None:
     assert rows["ehcp_timeliness"].split(",")[2:4] == ["true", "true"]
 
 
+def test_a_monitoring_inspection_is_in_reports_and_the_area_profile_with_its_evidence(
+    corpus_db: Path,
+) -> None:
+    sql = "SELECT outcome, monitoring_inspection, count(*) AS n FROM reports GROUP BY ALL ORDER BY outcome"
+    result = _cli("sql", sql, "--format", "csv", "--db", str(corpus_db))
+    assert result.stdout.splitlines()[1:] == [
+        "inconsistent,,24",
+        "positive,,11",
+        "systemic_failings,within approximately 18 months,10",
+    ]
+    evidence = (
+        "SELECT page, evidence FROM fact_evidence WHERE field = 'monitoring_inspection' AND file = 'bury.pdf'"
+    )
+    result = _cli("sql", evidence, "--format", "csv", "--db", str(corpus_db))
+    assert result.stdout.splitlines()[1:] == [
+        "1,A monitoring inspection will be carried out within approximately 18 months."
+    ]
+    profile = _cli("query", "area-profile", "--la", "Bury", "--format", "csv", "--db", str(corpus_db))
+    header, first = profile.stdout.splitlines()[:2]
+    assert dict(zip(header.split(","), first.split(","), strict=False))["monitoring_inspection"] == (
+        "within approximately 18 months"
+    )
+
+
 def test_unknown_and_hostile_authority_names_are_one_line_errors(corpus_db: Path) -> None:
     for name in ("Hackny", "Hackney'; DROP TABLE reports; --"):
         result = _cli("query", "area-profile", "--la", name, "--db", str(corpus_db))

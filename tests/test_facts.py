@@ -132,6 +132,7 @@ def test_every_filled_field_has_evidence_from_the_report(facts_by_file: dict[str
                 "previous_inspection_start",
                 "previous_inspection_end",
                 "next_inspection",
+                "monitoring_inspection",
                 "local_authority",
             )
             if getattr(facts, name) is not None
@@ -439,6 +440,36 @@ def test_a_reported_outcome_is_not_the_outcome(sentence: str) -> None:
 )
 def test_next_inspection_variants(sentence: str, when: str) -> None:
     assert extract_facts(_report(sentence)).next_inspection == f"within approximately {when}"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "when"),
+    [
+        ("A monitoring inspection will be carried out within approximately 18 months.", "18 months"),
+        ("A monitoring inspection will take place within approximately eighteen months.", "18 months"),
+        (
+            "Ofsted and CQC will carry out a monitoring inspection within approximately 18 months.",
+            "18 months",
+        ),
+        ("The monitoring visit is expected to be undertaken within approximately 12 months.", "12 months"),
+    ],
+)
+def test_monitoring_inspection_variants(sentence: str, when: str) -> None:
+    facts = extract_facts(
+        _report("The next full area SEND inspection will be within approximately 3 years.", sentence)
+    )
+    assert facts.monitoring_inspection == f"within approximately {when}"
+    assert facts.next_inspection == "within approximately 3 years"  # not taken for the monitoring one
+    evidence = {e.field: e.evidence for e in facts.evidence}
+    assert evidence["monitoring_inspection"] == sentence
+
+
+def test_the_monitoring_inspection_is_announced_exactly_where_failings_are_systemic(
+    facts_by_file: dict[str, ReportFacts],
+) -> None:
+    for file, facts in facts_by_file.items():
+        expected = "within approximately 18 months" if facts.outcome == "systemic_failings" else None
+        assert facts.monitoring_inspection == expected, file
 
 
 def test_one_board_has_one_name_however_a_report_prints_it() -> None:

@@ -58,6 +58,16 @@ def test_html_is_self_contained(reports: dict[str, Path]) -> None:
     assert all(link.startswith("https://files.ofsted.gov.uk/") for link in links)
 
 
+def test_the_summary_names_the_next_inspections_the_report_announces(reports: dict[str, Path]) -> None:
+    hackney = reports["html"].read_text(encoding="utf-8")  # widespread and/or systemic failings
+    assert (
+        "<dt>Next inspections</dt><dd>monitoring inspection within approximately 18 months; "
+        "full inspection within approximately 3 years</dd>"
+    ) in hackney
+    haringey = reports["linked"].read_text(encoding="utf-8")
+    assert "<dt>Next inspections</dt><dd>full inspection within approximately 3 years</dd>" in haringey
+
+
 def test_workbook_has_one_sheet_per_table(reports: dict[str, Path]) -> None:
     workbook = openpyxl.load_workbook(reports["xlsx"])
     assert workbook.sheetnames == [

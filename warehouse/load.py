@@ -48,6 +48,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "previous_inspection_start": pl.Date,
         "previous_inspection_end": pl.Date,
         "next_inspection": pl.String,
+        "monitoring_inspection": pl.String,
     },
     "fact_evidence": {
         "report_id": pl.String,
