@@ -321,7 +321,7 @@ def _ingest(args: argparse.Namespace) -> int:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
     _say_which_subfolders_are_not_read(args.source)
     _check_corpus_file(args.db)
-    settings.configure_prefect()  # before the lock and the database: a bad Prefect state changes nothing
+    settings.configure_prefect(args.db)  # before the lock and the database: bad Prefect state changes nothing
     try:
         with IngestLock(args.db, wait=args.wait):
             check_free_space(args.db)  # a disk too full stops the run before anything is written
@@ -849,7 +849,7 @@ def _update(args: argparse.Namespace) -> int:
         probe(args.site)
     except SiteUnreachable as error:
         raise CommandError(f"update failed: {error}") from None
-    settings.configure_prefect()
+    settings.configure_prefect(args.db)
     from sendcorpus.flows.temporary_server import ServerFailed, start_temporary_server
 
     # Prefect's temporary server as ingest starts it, out of the terminal's process group, so Ctrl-C
@@ -884,7 +884,7 @@ def _update(args: argparse.Namespace) -> int:
 
 def _schedule(args: argparse.Namespace) -> int:
     _check_update_args(args)
-    settings.configure_prefect()
+    settings.configure_prefect(args.db)
     from sendcorpus.flows.prefect_server import ServerFailed, exit_on_sigterm, prefect_server, stop_flow_runs
 
     exit_on_sigterm()

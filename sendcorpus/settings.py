@@ -52,13 +52,15 @@ class PrefectStateError(Exception):
 API_PROBE_SECONDS = 3.0
 
 
-def configure_prefect() -> None:
-    """Prefect without a server: a temporary local API per process, state under data/prefect,
+def configure_prefect(db: Path | None = None) -> None:
+    """Prefect without a server: a temporary local API per process, state in a `prefect` folder beside
+    the database (`data/prefect` for the default one; SENDCORPUS_PREFECT_HOME or PREFECT_HOME override),
     no telemetry (the machine may be offline), and quiet logs so the progress bar stays readable.
 
     Checks what Prefect would otherwise fail on deep inside a flow run, or hang on: a PREFECT_HOME
     that is not a writable folder, and a configured PREFECT_API_URL that does not answer."""
-    home = Path(os.environ.get("SENDCORPUS_PREFECT_HOME", PROJECT_ROOT / "data" / "prefect"))
+    beside = (db or default_db()).expanduser().absolute().parent
+    home = Path(os.environ.get("SENDCORPUS_PREFECT_HOME", beside / "prefect"))
     defaults = {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
