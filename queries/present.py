@@ -7,13 +7,13 @@ The csv, json and parquet outputs keep the query's own columns; these blocks are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import polars as pl
 
 from sendcorpus.queries.catalog import run_query
 from sendcorpus.queries.export import Block
+from sendcorpus.queries.numbers import decimals, percent, significant
 from sendcorpus.warehouse.reference import resolve_la
 
 SMALL_GROUP = 5
@@ -105,12 +105,6 @@ def group_names(benchmark: pl.DataFrame, area: Area) -> dict[str, str]:
     }
 
 
-def percent(share: float) -> str:
-    """A share as a whole percentage, halves rounded up: 3/8 is 38% and 5/8 is 63% (Python's own rounding
-    sends halves to the even number, so 5/8 printed as 62%)."""
-    return f"{(Decimal(repr(share)) * 100).quantize(Decimal(1), ROUND_HALF_UP)}%"
-
-
 def share_text(k: int, n: int, low: float | None, high: float | None) -> str:
     """'29% 2/7 (8–64%)': the share, its counts and its Wilson 95% interval."""
     if not n:
@@ -134,18 +128,18 @@ def headline_figures(official: pl.DataFrame, area: Area) -> dict[str, str]:
     found = {}
     for row in timeliness.iter_rows(named=True):
         found["ehcp_timeliness"] = (
-            f"{row['area_value']:.1f}% of plans within 20 weeks in {row['period']}, the latest published "
-            f"({area.region} "
-            f"{_number(row['region_value'], '.1f')}%, neighbours' median "
-            f"{_number(row['neighbours_median'], '.1f')}%, England {_number(row['england_value'], '.1f')}%; "
+            f"{decimals(row['area_value'], 1)}% of plans within 20 weeks in {row['period']}, the latest "
+            f"published ({area.region} "
+            f"{_percentage(row['region_value'])}, neighbours' median "
+            f"{_percentage(row['neighbours_median'])}, England {_percentage(row['england_value'])}; "
             f"quartile {row['quartile']})"
         )
     for row in exclusions.iter_rows(named=True):
         found["exclusions_suspensions"] = (
             f"permanent exclusions of EHC plan pupils, secondary, {row['period']}, the latest published: "
-            f"{row['area_value']:.3g} "
-            f"per 100 (no-SEN {_number(row['area_no_sen_value'], '.3g')}; neighbours' median "
-            f"{_number(row['neighbours_median'], '.3g')}; quartile {row['quartile']})"
+            f"{significant(row['area_value'])} "
+            f"per 100 (no-SEN {_rate(row['area_no_sen_value'])}; neighbours' median "
+            f"{_rate(row['neighbours_median'])}; quartile {row['quartile']})"
         )
     return found
 
@@ -206,10 +200,10 @@ def official_row(row: dict, area: Area) -> dict[str, str]:
     def value(number: float | None) -> str:
         if number is None:
             return "–"
-        return f"{number:.1f}%" if percent else f"{number:.3g}"
+        return f"{decimals(number, 1)}%" if percent else significant(number)
 
     def ratio(number: float | None) -> str:
-        return "–" if number is None else f"{number:.1f}×"
+        return "–" if number is None else f"{decimals(number, 1)}×"
 
     figure = "Plans within 20 weeks %"
     if not percent:
@@ -324,8 +318,12 @@ def national_block(frame: pl.DataFrame) -> Block:
     )
 
 
-def _number(value: float | None, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
+def _percentage(value: float | None) -> str:
+    return "–" if value is None else f"{decimals(value, 1)}%"
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else significant(value)
 
 
 def _share(k: int, n: int) -> str:

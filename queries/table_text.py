@@ -11,6 +11,8 @@ import shutil
 import textwrap
 from collections.abc import Sequence
 
+from sendcorpus.queries.numbers import plain_decimal
+
 # A terminal shows this many rows at most; rendering is linear in rows, a person reads only the top.
 MAX_TABLE_ROWS = 500
 # Narrower than this per column and a table is printed one record per block instead.
@@ -129,7 +131,7 @@ def plain(value: object) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return str(value)
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+        return plain_decimal(value) if value != int(value) else str(int(value))
     return str(value)
 
 

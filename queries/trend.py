@@ -7,6 +7,7 @@ import html
 import duckdb
 import polars as pl
 
+from sendcorpus.queries.numbers import significant
 from sendcorpus.warehouse.db import query_frame
 
 SERIES_COLOURS = ("#d4351c", "#1d70b8", "#f47738", "#505a5f", "#00703c")
@@ -100,7 +101,8 @@ def trend_chart(frame: pl.DataFrame, key: str, area: str) -> str:
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             'stroke="#dcdcdc"/>'
-            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="#505a5f">{value:.3g}</text>'
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="#505a5f">'
+            f"{significant(value)}</text>"
         )
     for index, period in enumerate(periods):
         parts.append(
@@ -134,7 +136,7 @@ def trend_chart(frame: pl.DataFrame, key: str, area: str) -> str:
             f'y2="{legend_y - 4}" '
             f'stroke="{colour}" stroke-width="3"{dashed}/>'
             f'<text x="{left + plot_w + 40}" y="{legend_y}">{_e(_short(name, 34))}'
-            + (f" ({last[2]:.3g})" if last else " (no data)")
+            + (f" ({significant(last[2])})" if last else " (no data)")
             + "</text>"
         )
     parts.append("</svg></figure>")
@@ -164,7 +166,7 @@ def _describe(frame: pl.DataFrame) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "no data" if value is None else format(value, ".3g")
+    return "no data" if value is None else significant(value)
 
 
 def _short(text: str, limit: int) -> str:

@@ -106,3 +106,23 @@ def test_percentages_round_halves_up() -> None:
 
     assert [percent(3 / 8), percent(5 / 8), percent(0.0), percent(1.0)] == ["38%", "63%", "0%", "100%"]
     assert share_text(2, 7, 0.082, 0.641) == "29% 2/7 (8–64%)"
+
+
+def test_figures_round_halves_up_however_the_float_is_stored() -> None:
+    """37.55 is stored as 37.549999…, and `format(x, ".3g")` printed England's suspension rate as 37.5 and
+    its permanent exclusion rate, 0.2345, as 0.234."""
+    from sendcorpus.queries.numbers import decimals, plain_decimal, significant
+    from sendcorpus.queries.table_text import plain
+
+    assert [significant(x) for x in (37.55, 0.2345, 0.63, 150.25, 1234.5, 99.95, 0.0)] == [
+        "37.6",
+        "0.235",
+        "0.63",
+        "150",
+        "1230",
+        "100",
+        "0",
+    ]
+    assert [decimals(x, 1) for x in (40.0, 64.65, 37.55)] == ["40.0", "64.7", "37.6"]
+    assert [plain_decimal(x) for x in (3.3333333333333335, 2.0, 0.2345)] == ["3.333", "2", "0.235"]
+    assert plain(0.2345) == "0.235" and plain(2.0) == "2"
