@@ -15,10 +15,18 @@
 --                             secondary or primary when one phase is named), else suspensions of pupils
 --                             with an EHC plan, all phases
 -- Rank 1 is the best in England; quartile 4 (the bottom quartile) is the worst quarter of authorities.
+-- The rank is among the authorities with a figure for that period: `regions_without_figures` names any
+-- region with none (the DfE exclusions file in ../shared has no London rows before 2023/24), where
+-- "England" means England without it. A partial report (pages or sections lost) is not judged "not
+-- criticised": the criticism may be in what it lost.
 WITH latest AS (
-    SELECT r.report_id, r.la_code, r.local_authority, r.region, r.inspection_start, r.file, r.source_url
+    SELECT r.report_id, r.la_code, r.local_authority, r.region, r.inspection_start, r.file, r.source_url,
+           r.completeness
     FROM reports AS r
     WHERE r.is_latest AND r.la_code IS NOT NULL
+),
+regions AS (
+    SELECT DISTINCT region FROM local_authorities WHERE region IS NOT NULL
 ),
 themes AS (
     SELECT theme FROM (VALUES ('ehcp_timeliness'), ('exclusions_suspensions')) AS t(theme)
@@ -55,13 +63,39 @@ exclusion_measure AS (
         SELECT report_id, coalesce(words, '') AS w FROM criticism WHERE theme = 'exclusions_suspensions'
     ) AS c USING (report_id)
 ),
+timeliness_gaps AS (
+    SELECT y.year, string_agg(g.region, ', ' ORDER BY g.region) AS regions_without_figures
+    FROM (SELECT DISTINCT year FROM corpus.ehcp_timeliness_figures WHERE england_rank IS NOT NULL) AS y
+    CROSS JOIN regions AS g
+    WHERE NOT EXISTS (
+        SELECT 1 FROM corpus.ehcp_timeliness_figures AS f JOIN local_authorities AS a USING (la_code)
+        WHERE f.year = y.year AND a.region = g.region AND f.england_rank IS NOT NULL
+    )
+    GROUP BY y.year
+),
+exclusion_gaps AS (
+    SELECT k.metric, k.sen_status, k.phase, k.time_period,
+           string_agg(g.region, ', ' ORDER BY g.region) AS regions_without_figures
+    FROM (
+        SELECT DISTINCT metric, sen_status, phase, time_period
+        FROM corpus.exclusion_rates_by_year_figures WHERE england_rank IS NOT NULL
+    ) AS k
+    CROSS JOIN regions AS g
+    WHERE NOT EXISTS (
+        SELECT 1 FROM corpus.exclusion_rates_by_year_figures AS f JOIN local_authorities AS a USING (la_code)
+        WHERE f.metric = k.metric AND f.sen_status = k.sen_status AND f.phase = k.phase
+          AND f.time_period = k.time_period AND a.region = g.region AND f.england_rank IS NOT NULL
+    )
+    GROUP BY ALL
+),
 timeliness AS (  -- ranked when the figures were loaded (migration 012)
     SELECT l.report_id, make_date(f.year, 1, 1) AS period_start, make_date(f.year, 12, 31) AS period_end,
            f.year::VARCHAR AS period,
            'EHC plans issued within 20 weeks (%)' AS figure, f.pct_within_20_weeks AS value, f.england_rank,
-           f.ranked_of
+           f.ranked_of, g.regions_without_figures
     FROM latest AS l
     JOIN corpus.ehcp_timeliness_figures AS f USING (la_code)
+    LEFT JOIN timeliness_gaps AS g USING (year)
     WHERE f.england_rank IS NOT NULL
 ),
 exclusions AS (
@@ -72,12 +106,15 @@ exclusions AS (
            || ' per 100 pupils with ' || CASE m.sen_status WHEN 'EHC plan' THEN 'an EHC plan' ELSE 'SEN support' END
            || CASE m.phase WHEN 'Total' THEN '' ELSE ', ' || lower(replace(m.phase, 'State-funded ', '')) END
            AS figure,
-           f.rate AS value, f.england_rank, f.ranked_of
+           f.rate AS value, f.england_rank, f.ranked_of, g.regions_without_figures
     FROM latest AS l
     JOIN exclusion_measure AS m USING (report_id)
     JOIN corpus.exclusion_rates_by_year_figures AS f
         ON f.la_code = l.la_code AND f.metric = m.metric AND f.sen_status = m.sen_status
        AND f.phase = m.phase
+    LEFT JOIN exclusion_gaps AS g
+        ON g.metric = f.metric AND g.sen_status = f.sen_status AND g.phase = f.phase
+       AND g.time_period = f.time_period
     WHERE f.england_rank IS NOT NULL AND f.n_terms = 3
 ),
 figures AS (
@@ -111,8 +148,10 @@ rows AS (
         f.value,
         f.england_rank,
         f.ranked_of,
+        f.regions_without_figures,
         CASE WHEN f.england_rank IS NOT NULL
              THEN 1 + floor(4 * (f.england_rank - 1) / f.ranked_of)::INTEGER END AS quartile,
+        l.completeness,
         c.evidence,
         c.page,
         l.file,
@@ -124,8 +163,9 @@ rows AS (
 )
 SELECT
     local_authority, region, inspection_start, theme, criticised, sections, figure, period, value,
-    england_rank, ranked_of, quartile, quartile = 4 AS bottom_quartile,
+    england_rank, ranked_of, regions_without_figures, quartile, quartile = 4 AS bottom_quartile, completeness,
     CASE WHEN quartile IS NULL THEN 'no figure'
+         WHEN NOT criticised AND completeness <> 'complete' THEN 'cannot tell: partial report'
          WHEN criticised AND quartile = 4 THEN 'agree: criticised, bottom quartile'
          WHEN NOT criticised AND quartile < 4 THEN 'agree: not criticised, not bottom quartile'
          WHEN criticised THEN 'disagree: criticised, figure not in bottom quartile'

@@ -24,6 +24,7 @@ AGREEMENT = {
     "agree: not criticised, not bottom quartile": "agree: neither",
     "disagree: criticised, figure not in bottom quartile": "DISAGREE: criticised, not Q4",
     "disagree: bottom quartile, not criticised": "DISAGREE: Q4, not criticised",
+    "cannot tell: partial report": "cannot tell: partial report",
 }
 NOT_LOADED = (
     "Official statistics are not loaded: run `sendcorpus reference --defaults` (or --load CSV) to add them."
@@ -241,6 +242,8 @@ def claims_summary(frame: pl.DataFrame) -> list[str]:
     lines = []
     for theme in frame["theme"].unique(maintain_order=True).to_list():
         rows = frame.filter(pl.col("theme") == theme)
+        partial = rows.filter(pl.col("completeness") != "complete").height
+        rows = rows.filter(pl.col("completeness") == "complete")
         with_figure = rows.filter(pl.col("quartile").is_not_null())
         criticised = with_figure.filter(pl.col("criticised"))
         bottom = with_figure.filter(pl.col("bottom_quartile"))
@@ -251,6 +254,17 @@ def claims_summary(frame: pl.DataFrame) -> list[str]:
             f"{criticised.height}, of which {both} ({_share(both, criticised.height)}) have a "
             f"bottom-quartile figure; {bottom.height} areas are in England's bottom quartile, {both} of "
             f"them criticised ({_share(both, bottom.height)}); text and numbers disagree in {disagree}."
+            + (f" {partial} partial reports left out." if partial else "")
+        )
+    gaps = frame.filter(pl.col("regions_without_figures").is_not_null())
+    for theme, regions, periods in (
+        gaps.group_by("theme", "regions_without_figures", maintain_order=True)
+        .agg(pl.col("period").str.slice(0, 7).unique().sort())
+        .iter_rows()
+    ):
+        lines.append(
+            f"Ranks for {theme} in {', '.join(periods)} are among the authorities with figures: the loaded "
+            f'file has none for {regions}, so "in England" there means England without it.'
         )
     return lines
 
@@ -264,7 +278,12 @@ def claims_block(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Block:
         pl.col("criticised").alias("Criticised"),
         pl.col("period").alias("Period"),
         pl.col("value").round(3).alias("Figure"),
-        pl.format("{} of {}", "england_rank", "ranked_of").alias("Rank in England"),
+        pl.format(
+            "{} of {}{}",
+            "england_rank",
+            "ranked_of",
+            pl.format(" (no {})", "regions_without_figures").fill_null(""),
+        ).alias("Rank in England"),
         pl.col("quartile").alias("Quartile"),
         pl.col("agreement").replace_strict(AGREEMENT, default=pl.col("agreement")).alias("Text and numbers"),
         pl.format("p. {}: {}", pl.col("page").fill_null("–"), "evidence").alias("Evidence"),

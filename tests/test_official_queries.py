@@ -4,6 +4,7 @@ CSVs with Polars (no SQL of the project involved)."""
 from __future__ import annotations
 
 import re
+import shutil
 import statistics
 from dataclasses import replace
 from datetime import date
@@ -260,6 +261,44 @@ def test_claims_vs_stats_on_the_shared_corpus(corpus_db: Path) -> None:
     assert by_area["Barking and Dagenham"]["period"] == "2023/24 (under way at the inspection)"
     assert by_area["Derbyshire"]["period"] == "2023/24"  # inspected in September 2024
     assert by_area["Enfield"]["agreement"] == "no figure"  # inspected in 2023: nothing published before
+    # ranked among 119 authorities: the file has no London rows before 2023/24, and the output says so
+    brighton = by_area["Brighton and Hove"]
+    assert (brighton["period"], brighton["ranked_of"], brighton["regions_without_figures"]) == (
+        "2021/22",
+        119,
+        "London",
+    )
+    assert by_area["Hackney"]["regions_without_figures"] is None  # 2024/25: all 33 boroughs
+    assert timeliness["regions_without_figures"].is_null().all()
+    assert summary[-1] == (
+        "Ranks for exclusions_suspensions in 2021/22, 2022/23 are among the authorities with figures: the "
+        'loaded file has none for London, so "in England" there means England without it.'
+    )
+
+
+def test_a_partial_report_is_not_judged_uncriticised(corpus_db: Path, tmp_path: Path) -> None:
+    """Its criticism may be in the pages it lost: 'cannot tell', and left out of the summary's counts."""
+    db = tmp_path / "partial.duckdb"
+    shutil.copy(corpus_db, db)
+    writer = duckdb.connect(str(db))
+    writer.execute(
+        "UPDATE corpus.reports SET completeness = 'partial: no areas for improvement' "
+        "WHERE file = 'cornwall.pdf'"
+    )
+    writer.close()
+    con = open_corpus(db)
+    try:
+        claims = run_query(con, "claims-vs-stats", {"theme": "ehcp_timeliness"})
+    finally:
+        con.close()
+    cornwall = claims.filter(pl.col("local_authority") == "Cornwall").row(0, named=True)
+    assert (cornwall["criticised"], cornwall["bottom_quartile"]) == (False, True)
+    assert cornwall["agreement"] == "cannot tell: partial report"
+    [line] = claims_summary(claims)
+    assert line.startswith("ehcp_timeliness: 44 areas, 44 with a figure; criticised in 19")
+    assert "10 areas are in England's bottom quartile" in line and line.endswith(
+        " 1 partial reports left out."
+    )
 
 
 def test_the_readme_s_numbers_are_what_the_queries_give(corpus_db: Path) -> None:
@@ -278,7 +317,7 @@ def test_the_readme_s_numbers_are_what_the_queries_give(corpus_db: Path) -> None
     )
     assert f"{named['corpus']} of the 42 ({round(100 * named['corpus'] / 42)} %)" in paragraph
     numbers = {}
-    for line in claims_summary(claims):
+    for line in claims_summary(claims)[:2]:  # one line per theme, then notes
         theme = line.split(":")[0]
         criticised, both, bottom = re.search(
             r"criticised in (\d+), of which (\d+) .* (\d+) areas are in England's bottom quartile", line
