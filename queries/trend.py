@@ -60,6 +60,25 @@ ORDER BY sort_key, series
 """
 
 
+# regions with no authority's figure in a year: England's median is then England's without them (the DfE
+# exclusions file in ../shared has no London rows before 2023/24)
+_SUSPENSION_GAPS = """
+WITH years AS (
+    SELECT DISTINCT time_period, academic_year FROM exclusion_rates_by_year
+    WHERE metric = 'susp_rate' AND sen_status = 'EHC plan' AND phase = 'Total'
+),
+regions AS (SELECT DISTINCT region FROM corpus.local_authorities WHERE region IS NOT NULL)
+SELECT g.region, min(y.academic_year) AS first, max(y.academic_year) AS last
+FROM years AS y CROSS JOIN regions AS g
+WHERE NOT EXISTS (
+    SELECT 1 FROM exclusion_rates_by_year AS x JOIN corpus.local_authorities AS a USING (la_code)
+    WHERE x.time_period = y.time_period AND a.region = g.region AND x.metric = 'susp_rate'
+      AND x.sen_status = 'EHC plan' AND x.phase = 'Total'
+)
+GROUP BY g.region ORDER BY g.region
+"""
+
+
 def trends(con: duckdb.DuckDBPyConnection, la_code: str) -> dict[str, pl.DataFrame]:
     """Long frames (period, series, value) for each figure with data; empty when nothing is loaded."""
     name_row = con.execute(
@@ -70,8 +89,17 @@ def trends(con: duckdb.DuckDBPyConnection, la_code: str) -> dict[str, pl.DataFra
     for key, sql in (("timeliness", _TIMELINESS), ("suspensions", _SUSPENSIONS)):
         frame = query_frame(con, sql, params)
         if frame.height:
-            found[key] = frame.select(pl.lit(TITLES[key]).alias("figure"), "period", "series", "value")
+            title = TITLES[key] + (_gaps_note(con) if key == "suspensions" else "")
+            found[key] = frame.select(pl.lit(title).alias("figure"), "period", "series", "value")
     return found
+
+
+def _gaps_note(con: duckdb.DuckDBPyConnection) -> str:
+    gaps = con.execute(_SUSPENSION_GAPS).fetchall()
+    spans = [f"{region} in {first}" + (f"–{last}" if last != first else "") for region, first, last in gaps]
+    return (
+        f" (England's median leaves out {'; '.join(spans)}: no figures in the file loaded)" if spans else ""
+    )
 
 
 def trend_chart(frame: pl.DataFrame, key: str, area: str) -> str:
@@ -90,7 +118,7 @@ def trend_chart(frame: pl.DataFrame, key: str, area: str) -> str:
     def y(value: float) -> float:
         return upper + plot_h * (1 - value / top)
 
-    title = TITLES[key]
+    title = str(frame["figure"][0])
     parts = [
         f'<figure class="trend"><figcaption>{_e(title)}</figcaption>'
         f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" '
