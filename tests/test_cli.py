@@ -168,6 +168,25 @@ def test_a_monitoring_inspection_is_in_reports_and_the_area_profile_with_its_evi
     )
 
 
+def test_a_region_given_as_an_authority_is_refused_not_read_as_the_city_of_london(
+    corpus_db: Path, tmp_path: Path
+) -> None:
+    """'London' keys to the City of London's name: it once answered for the City, with no word of it."""
+    result = _cli("query", "area-profile", "--la", " london ", "--db", str(corpus_db))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "sendcorpus: London is a region, not a local authority: name one of its authorities (the City of "
+        "London is 'City of London'), or give --region London to a query that takes it\n"
+    )
+    page = tmp_path / "south-east.html"
+    result = _cli("report", "--la", "South East", "--output", str(page), "--db", str(corpus_db))
+    assert result.returncode == 1 and "South East is a region, not a local authority" in result.stderr
+    assert not page.exists()
+    assert "--region 'South East'" in result.stderr
+    city = _cli("query", "area-profile", "--la", "City of London", "--db", str(corpus_db))
+    assert "City of London is a local authority but has no report in the corpus" in city.stderr
+
+
 def test_unknown_and_hostile_authority_names_are_one_line_errors(corpus_db: Path) -> None:
     for name in ("Hackny", "Hackney'; DROP TABLE reports; --"):
         result = _cli("query", "area-profile", "--la", name, "--db", str(corpus_db))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import shlex
 import unicodedata
 from collections.abc import Callable
 from importlib import resources
@@ -170,6 +171,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection) -> int:
 def resolve_la(con: duckdb.DuckDBPyConnection, name_or_code: str) -> tuple[str, str]:
     """(la_code, official name) for a name in any common spelling, a 3-digit DfE code or an ONS code."""
     wanted = name_or_code.strip()
+    _refuse_a_region(con, wanted)
     found = con.execute(
         """
         SELECT la.la_code, la.name
@@ -193,6 +195,20 @@ def resolve_la(con: duckdb.DuckDBPyConnection, name_or_code: str) -> tuple[str, 
         else " (give a name such as 'Hackney' or a DfE code)"
     )
     raise UnknownAuthority(f"no local authority called {wanted!r}{hint}")
+
+
+def _refuse_a_region(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
+    """'London' would otherwise match the City of London, whose name keys to 'london'."""
+    region = con.execute(
+        "SELECT any_value(region) FROM corpus.local_authorities WHERE lower(region) = lower($wanted)",
+        {"wanted": " ".join(wanted.split())},
+    ).fetchone()
+    if region and region[0]:
+        city = " (the City of London is 'City of London')" if region[0] == "London" else ""
+        raise UnknownAuthority(
+            f"{region[0]} is a region, not a local authority: name one of its authorities{city}, or give "
+            f"--region {shlex.quote(region[0])} to a query that takes it"
+        )
 
 
 def resolve_la_in_corpus(con: duckdb.DuckDBPyConnection, name_or_code: str) -> tuple[str, str]:
