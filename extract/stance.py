@@ -9,7 +9,10 @@ praise must also stand unqualified: a contrast, a change for the worse, work sti
 ("has fallen", "remains an area for improvement", "While ... is helpful, ...", "further work to do")
 keeps the sentence negative. Of the 52 weakness sentences of the shared reports read as positive without
 that rule, 24 were praise. Likewise a strength sentence reads negative only with a plain shortfall ("too",
-"poor", "lack", "However", "not always"): of the 39 read as negative without that rule, 4 were criticism."""
+"poor", "lack", "However", "not always"): of the 39 read as negative without that rule, 4 were criticism.
+A strength sentence with such a shortfall and words of praise too reads negative when the praise falls
+within a negation ("… not always implemented effectively"): 2 of the 4 such sentences in the shared
+reports, both criticism."""
 
 from __future__ import annotations
 
@@ -60,6 +63,15 @@ _CRITICISM = re.compile(
 )
 
 
+# praise inside a negation's scope is no praise: "do not contain the detail to manage transition effectively"
+_NEGATOR = re.compile(r"\b(not|no|never|insufficient|lack\w*|without)\b", re.IGNORECASE)
+
+
+def _praise_before_any_negation(sentence: str) -> bool:
+    negation = _NEGATOR.search(sentence)
+    return any(not negation or match.start() < negation.start() for match in _POSITIVE.finditer(sentence))
+
+
 def stance(sentence: str, section: str | None) -> str:
     expected = SECTION_STANCE.get(section or "", NEUTRAL)
     if section == "recommendation":  # an action asked for, however its clause is worded
@@ -67,7 +79,12 @@ def stance(sentence: str, section: str | None) -> str:
     negative, positive = bool(_NEGATIVE.search(sentence)), bool(_POSITIVE.search(sentence))
     if expected == NEGATIVE and positive and not negative and not _QUALIFIED.search(sentence):
         return POSITIVE
-    if expected == POSITIVE and negative and not positive and _CRITICISM.search(sentence):
+    if (
+        expected == POSITIVE
+        and negative
+        and _CRITICISM.search(sentence)
+        and not _praise_before_any_negation(sentence)
+    ):
         return NEGATIVE
     if expected == NEUTRAL and negative != positive:
         return NEGATIVE if negative else POSITIVE

@@ -377,6 +377,9 @@ def test_stance_follows_the_section_unless_the_sentence_says_otherwise() -> None
         # and every strength sentence that read negative before criticism had to be a plain shortfall
         # (4 Dec 2026; 4 were criticism), labelled by hand; the shortfall list was written from it
         ("stance_strength_criticism.jsonl", 39, 37),
+        # every strength sentence with a plain shortfall and words of praise both (4 Dec 2026, later; 2 were
+        # criticism, read positive then), labelled by hand; the negation-scope rule was written from it
+        ("stance_strength_mixed.jsonl", 4, 4),
     ],
 )
 def test_stance_on_the_hand_labelled_samples(sample: str, size: int, correct: int) -> None:
