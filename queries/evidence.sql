@@ -4,7 +4,7 @@
 WITH chosen AS (
     SELECT report_id, la_code, local_authority, region
     FROM report_areas
-    WHERE (is_latest OR $all_reports)
+    WHERE (is_latest OR ($all_reports AND NOT is_copy))
       AND ($la_code IS NULL OR la_code = $la_code)
       AND ($region IS NULL OR region = $region)
 )

@@ -9,7 +9,7 @@ WITH chosen AS (
     SELECT ra.region, coalesce(f.outcome, 'not stated') AS outcome, f.inspection_start
     FROM report_areas AS ra
     LEFT JOIN corpus.facts AS f USING (report_id)
-    WHERE ra.is_latest OR $all_reports
+    WHERE ra.is_latest OR ($all_reports AND NOT ra.is_copy)
 ),
 tally AS (
     SELECT

@@ -43,6 +43,6 @@ FROM scored AS sc
 JOIN corpus.search_items AS s USING (item_key)
 JOIN report_areas AS ra USING (report_id)
 JOIN corpus.reports AS r USING (report_id)
-WHERE ra.is_latest OR $all_reports
+WHERE ra.is_latest OR ($all_reports AND NOT ra.is_copy)
 ORDER BY sc.score DESC, r.file, s.section, s.item_no
 LIMIT 25;

@@ -9,7 +9,7 @@ WITH chosen AS (
     FROM report_areas AS ra
     JOIN corpus.reports AS r USING (report_id)
     LEFT JOIN corpus.facts AS f USING (report_id)
-    WHERE (ra.is_latest OR $all_reports)
+    WHERE (ra.is_latest OR ($all_reports AND NOT ra.is_copy))
       AND (coalesce(r.completeness, 'complete') = 'complete' OR $include_partial)
 ),
 labelled AS (

@@ -207,7 +207,8 @@ def test_a_database_migrated_from_011_gives_the_same_rows(copy_db: Path) -> None
             assert frame.height >= 9, la
             assert now.schema == frame.schema and now.equals(frame), la
         claims_now = query_frame(con, get_query("claims-vs-stats").sql, {"theme": None})
-        assert claims_now.height == 14 and claims_now.equals(claims_before)
+        # the oracle ranks from the old views; the columns added since (region gaps, completeness) aside
+        assert claims_now.height == 14 and claims_now.select(claims_before.columns).equals(claims_before)
     finally:
         con.close()
 

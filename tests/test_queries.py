@@ -258,3 +258,49 @@ def test_theme_benchmark_on_the_real_corpus_matches_an_independent_count(corpus_
     flags = {row["theme"]: row for row in result.iter_rows(named=True)}
     for theme in ("exclusions_suspensions", "ehcp_timeliness"):
         assert flags[theme]["area_weakness"] and flags[theme]["area_recommendation"]
+
+
+def test_one_inspection_in_two_files_counts_once_and_the_complete_file_stands_for_it(tmp_path: Path) -> None:
+    """A cut or re-encoded copy of a report is other bytes, so another report: `--all-reports` counted the
+    inspection twice, and the copy loaded last became the latest."""
+    from dataclasses import replace
+
+    from sendcorpus.warehouse.db import connect
+    from sendcorpus.warehouse.load import load_report
+
+    from fixtures_corpus import _record
+
+    db = build_synthetic_corpus(tmp_path / "copies.duckdb")
+    name, started, outcome, sections = REPORTS["haringey.pdf"]
+    original = _record("haringey.pdf", name, started, outcome, sections, None)
+    cut = replace(original, report_id="c" * 16, file="haringey-cut.pdf", sha256="c" * 64)
+    cut.completeness, cut.published = "partial: pages 5-12 missing", started.replace(day=30)
+    copy = replace(original, report_id="d" * 16, file="haringey-utf16.txt", sha256="d" * 64, published=None)
+    writer = connect(db)
+    try:
+        load_report(writer, cut)  # loaded after the original, and published later: still not the latest
+        load_report(writer, copy)
+    finally:
+        writer.close()
+    con = open_corpus(db)
+    try:
+        areas = con.execute(
+            "SELECT r.file, a.is_latest, a.is_copy FROM report_areas AS a "
+            "JOIN reports AS r USING (report_id) WHERE r.file LIKE 'haringey%' ORDER BY r.file"
+        ).fetchall()
+        assert areas == [
+            ("haringey-cut.pdf", False, True),
+            ("haringey-utf16.txt", False, True),
+            ("haringey.pdf", True, False),
+        ]
+        every = run_query(con, "outcomes", {"all_reports": "true"})
+        latest = run_query(con, "outcomes", {})
+        england = pl.col("group") == "All reports in corpus"
+        # the only superseded inspection in the synthetic corpus is Hackney's 2016 one
+        assert every.filter(england)["reports"].sum() == latest.filter(england)["reports"].sum() + 1
+        evidence = run_query(
+            con, "evidence", {"theme": "ehcp_timeliness", "region": "London", "all_reports": "true"}
+        )
+        assert not evidence.filter(pl.col("file").str.starts_with("haringey-")).height
+    finally:
+        con.close()
