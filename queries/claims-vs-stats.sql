@@ -137,6 +137,7 @@ chosen AS (
 ),
 rows AS (
     SELECT
+        l.la_code,
         l.local_authority,
         l.region,
         l.inspection_start,
@@ -162,7 +163,7 @@ rows AS (
     LEFT JOIN chosen AS f ON f.report_id = l.report_id AND f.theme = t.theme
 )
 SELECT
-    local_authority, region, inspection_start, theme, criticised, sections, figure, period, value,
+    la_code, local_authority, region, inspection_start, theme, criticised, sections, figure, period, value,
     england_rank, ranked_of, regions_without_figures, quartile, quartile = 4 AS bottom_quartile, completeness,
     CASE WHEN quartile IS NULL THEN 'no figure'
          WHEN NOT criticised AND completeness <> 'complete' THEN 'cannot tell: partial report'

@@ -10,6 +10,7 @@ WITH chosen AS (
 )
 SELECT
     r.file,
+    c.la_code,
     c.local_authority,
     c.region,
     it.section,

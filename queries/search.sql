@@ -30,6 +30,7 @@ scored AS (
     GROUP BY docs.name
 )
 SELECT
+    ra.la_code,
     ra.local_authority,
     r.file,
     s.section,
