@@ -43,6 +43,7 @@ class Block:
     frame: pl.DataFrame
     notes: list[str] = field(default_factory=list)
     sheet: str = "result"
+    data: pl.DataFrame | None = None  # the numbers behind a table of text, which a workbook holds instead
 
 
 def export(df: pl.DataFrame, fmt: str, output: Path | None) -> str | None:
@@ -69,7 +70,10 @@ def export_blocks(
             with replaced_when_written(output) as part:
                 raw.write_parquet(part)
         else:
-            write_xlsx({block.sheet: block.frame for block in blocks}, output, about=about)
+            # numbers a spreadsheet can compute with; the notes printed beside the tables go on "about"
+            sheets = {block.sheet: block.frame if block.data is None else block.data for block in blocks}
+            notes = [(block.title or block.sheet, note) for block in blocks for note in block.notes]
+            write_xlsx(sheets, output, about=[*about, *notes])
         return None
     text = render(raw, fmt) if fmt in ("csv", "json") else render_blocks(blocks, fmt)
     if output is None:

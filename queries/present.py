@@ -171,7 +171,7 @@ def benchmark_block(benchmark: pl.DataFrame, area: Area, official: pl.DataFrame 
         notes.append(
             f"⚠<{SMALL_GROUP}: fewer than {SMALL_GROUP} reports, too few to compare ({'; '.join(small)})."
         )
-    return Block("Themes against comparison groups", pl.DataFrame(rows), notes, sheet="benchmark")
+    return Block("Themes against comparison groups", pl.DataFrame(rows), notes, "benchmark", benchmark)
 
 
 def official_block(con: duckdb.DuckDBPyConnection, area: Area, figures: pl.DataFrame | None = None) -> Block:
@@ -192,7 +192,7 @@ def official_block(con: duckdb.DuckDBPyConnection, area: Area, figures: pl.DataF
     missing = figures.filter(pl.col("note") == "not published yet")
     for period in missing.select("period", "period_basis").unique(maintain_order=True).iter_rows():
         notes.append(f"{period[0]} ({period[1]}): not published yet.")
-    return Block(title, pl.DataFrame(rows), notes, sheet="official")
+    return Block(title, pl.DataFrame(rows), notes, "official", figures)
 
 
 def official_row(row: dict, area: Area) -> dict[str, str]:
@@ -288,7 +288,7 @@ def claims_block(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Block:
         pl.col("agreement").replace_strict(AGREEMENT, default=pl.col("agreement")).alias("Text and numbers"),
         pl.format("p. {}: {}", pl.col("page").fill_null("–"), "evidence").alias("Evidence"),
     )
-    return Block("Do reports criticise where the numbers are worst?", shown, notes, sheet="claims_vs_stats")
+    return Block("Do reports criticise where the numbers are worst?", shown, notes, "claims_vs_stats", frame)
 
 
 def national_block(frame: pl.DataFrame) -> Block:
@@ -333,7 +333,8 @@ def national_block(frame: pl.DataFrame) -> Block:
         "The corpus beside Ofsted's official statistics",
         pl.DataFrame(rows),
         sources,
-        sheet="national_picture",
+        "national_picture",
+        frame,
     )
 
 

@@ -81,9 +81,19 @@ def test_theme_benchmark_workbook_has_a_sheet_per_table(corpus_db: Path, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     workbook = openpyxl.load_workbook(output)
-    assert workbook.sheetnames == ["benchmark", "official"]
+    assert workbook.sheetnames == ["benchmark", "official", "about"]
+    # the numbers behind the tables, not their text ("40.0%"), so a spreadsheet can compute with them
     official = list(workbook["official"].iter_rows(values_only=True))
-    assert official[1][:3] == ("Plans within 20 weeks %", "2024", "40.0%")
+    heading = official[0]
+    timeliness = next(row for row in official[1:] if row[heading.index("Period")] == "2024")
+    assert timeliness[heading.index("Area value")] == 40.0
+    assert timeliness[heading.index("England rank")] == 94
+    benchmark = list(workbook["benchmark"].iter_rows(values_only=True))
+    assert isinstance(benchmark[1][benchmark[0].index("Corpus share")], float)
+    notes = [row[1] for row in workbook["about"].iter_rows(values_only=True)]
+    assert any(
+        note and note.startswith("Timeliness: % of new EHC plans issued within 20 weeks") for note in notes
+    )
 
 
 def test_themes_lists_the_taxonomy() -> None:
