@@ -98,12 +98,27 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str])
             bound[parameter.name] = False if parameter.name in FLAGS else None
             continue
         bound[parameter.name] = _checked(con, parameter.name, value)
+    _check_area_in_region(con, bound)
     if "text" in bound:
         _ensure_search_index(con)
     try:
         return query_frame(con, info.sql, bound)
     except duckdb.Error as error:
         raise QueryError(f"the query {name!r} failed: {' '.join(str(error).split())}") from None
+
+
+def _check_area_in_region(con: duckdb.DuckDBPyConnection, bound: dict[str, object]) -> None:
+    """--la and --region together can only mean the area in its own region: anything else matches nothing."""
+    la_code, region = bound.get("la_code"), bound.get("region")
+    if la_code is None or region is None:
+        return
+    row = con.execute(
+        "SELECT name, region FROM corpus.local_authorities WHERE la_code = ?", [la_code]
+    ).fetchone()
+    if row and row[1] != region:
+        raise QueryError(
+            f"{row[0]} is in {row[1]}, not {region}: give --la or --region, or the area's own region"
+        )
 
 
 def known_themes(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -304,3 +304,12 @@ def test_one_inspection_in_two_files_counts_once_and_the_complete_file_stands_fo
         assert not evidence.filter(pl.col("file").str.starts_with("haringey-")).height
     finally:
         con.close()
+
+
+def test_an_area_and_another_region_together_are_refused_rather_than_matching_nothing(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    with pytest.raises(QueryError, match=r"^Bury is in North West, not London: give --la or --region"):
+        run_query(con, "evidence", {"theme": "ehcp_timeliness", "la": "Bury", "region": "london"})
+    own = run_query(con, "evidence", {"theme": "ehcp_timeliness", "la": "Hackney", "region": "London"})
+    assert set(own["la_code"]) == {"204"}
