@@ -60,7 +60,9 @@ exclusion_measure AS (
              ELSE 'Total' END AS phase
     FROM latest AS l
     LEFT JOIN (
-        SELECT report_id, coalesce(words, '') AS w FROM criticism WHERE theme = 'exclusions_suspensions'
+        -- "primary care" and "primary health" are not the primary phase
+        SELECT report_id, regexp_replace(coalesce(words, ''), 'primary (care|health)', '', 'g') AS w
+        FROM criticism WHERE theme = 'exclusions_suspensions'
     ) AS c USING (report_id)
 ),
 timeliness_gaps AS (

@@ -37,6 +37,8 @@ SELECT year::VARCHAR, year, 'England', pct_within_20_weeks FROM ehcp_timeliness 
 ORDER BY sort_key, series
 """
 
+# a median's period is labelled as the fullest year in it: an authority abolished mid-year (Northamptonshire,
+# two terms of 2020/21) would otherwise label the year by chance and split it into two points
 _SUSPENSIONS = """
 WITH area AS (SELECT la_code, stat_neighbours FROM corpus.local_authorities WHERE la_code = $la_code),
 years AS (
@@ -50,11 +52,11 @@ UNION ALL
 SELECT period, time_period, $name || ': pupils without SEN', no_sen_per_term FROM years
 WHERE la_code = $la_code
 UNION ALL
-SELECT any_value(y.period), y.time_period, 'Statistical neighbours (median)', median(y.per_term)
+SELECT arg_max(y.period, y.n_terms), y.time_period, 'Statistical neighbours (median)', median(y.per_term)
 FROM years AS y, area WHERE list_contains(area.stat_neighbours, y.la_code)
 GROUP BY y.time_period
 UNION ALL
-SELECT any_value(period), time_period, 'England (median of authorities)', median(per_term)
+SELECT arg_max(period, n_terms), time_period, 'England (median of authorities)', median(per_term)
 FROM years GROUP BY time_period
 ORDER BY sort_key, series
 """

@@ -329,3 +329,24 @@ def test_the_readme_s_numbers_are_what_the_queries_give(corpus_db: Path) -> None
     criticised, both, bottom = numbers["exclusions_suspensions"]
     assert f"For exclusions: {criticised} criticised, {both} (" in paragraph
     assert f"{bottom} bottom-quartile areas, {both} criticised" in paragraph
+
+
+def test_primary_care_in_an_exclusions_criticism_is_not_the_primary_phase(
+    corpus_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "primary-care.duckdb"
+    shutil.copy(corpus_db, db)
+    writer = duckdb.connect(str(db))
+    writer.execute(
+        "UPDATE corpus.item_themes SET evidence = evidence || ' Primary care and primary health teams "
+        "are not told.' WHERE theme = 'exclusions_suspensions' AND report_id IN "
+        "(SELECT report_id FROM corpus.reports WHERE file = 'hackney-area-send-inspection-2025.txt')"
+    )
+    writer.close()
+    con = open_corpus(db)
+    try:
+        claims = run_query(con, "claims-vs-stats", {"theme": "exclusions_suspensions"})
+    finally:
+        con.close()
+    hackney = claims.filter(pl.col("local_authority") == "Hackney").row(0, named=True)
+    assert hackney["figure"] == "Permanent exclusions per 100 pupils with an EHC plan, secondary"

@@ -216,3 +216,17 @@ def test_html_and_workbook_carry_the_official_figures(reports: dict[str, Path]) 
     assert timeliness[headings.index("Area value")] == hackney
     assert timeliness[headings.index("Region value")] == london
     assert timeliness[headings.index("England value")] == england
+
+
+def test_a_year_with_an_authority_abolished_midway_is_one_point_of_the_trend(corpus_db: Path) -> None:
+    """Northamptonshire has two terms of 2020/21: a median labelled by any authority's period could split
+    the year into "2020/21" and "2020/21 (autumn + spring)"."""
+    from sendcorpus.queries.trend import trends
+
+    con = open_corpus(corpus_db)
+    try:
+        frame = trends(con, "204")["suspensions"]
+    finally:
+        con.close()
+    periods = frame["period"].unique().sort().to_list()
+    assert periods == ["2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25 (autumn + spring)"]
