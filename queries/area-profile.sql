@@ -4,6 +4,7 @@
 --
 -- One row per section × theme (facts repeated on each row); an area whose report raises no theme
 -- still gets one row with its facts. `evidence` lists the tagged sentences in item order.
+-- `newer_publication` names a later full inspection report seen on Ofsted's site and not loaded.
 WITH area AS (
     SELECT ra.report_id, ra.la_code, ra.local_authority, ra.region
     FROM report_areas AS ra
@@ -21,6 +22,19 @@ themes_raised AS (
     JOIN area USING (report_id)
     LEFT JOIN corpus.items AS i USING (report_id, section, item_no)
     GROUP BY it.report_id, it.section, it.theme
+),
+newer AS (
+    -- a full inspection report `update` saw on Ofsted's site, published after this one but not loaded
+    -- (a download that failed, a file rejected): the profile is then not the area's latest inspection
+    SELECT s.la_code,
+           arg_max(s.published::VARCHAR || ', ' || s.status || ': ' || s.url, s.published) AS newer_publication
+    FROM corpus.sources AS s
+    JOIN area USING (la_code)
+    JOIN corpus.reports AS r ON r.report_id = area.report_id
+    LEFT JOIN corpus.facts AS f ON f.report_id = area.report_id
+    WHERE s.kind = 'full_inspection' AND s.status <> 'loaded'
+      AND s.published > coalesce(r.published, f.inspection_end)
+    GROUP BY s.la_code
 )
 SELECT
     area.la_code,
@@ -35,6 +49,7 @@ SELECT
     r.published,
     r.file,
     r.source_url,
+    newer.newer_publication,
     tr.section,
     tr.theme,
     t.label,
@@ -44,6 +59,7 @@ SELECT
 FROM area
 JOIN corpus.reports AS r USING (report_id)
 LEFT JOIN corpus.facts AS f USING (report_id)
+LEFT JOIN newer USING (la_code)
 LEFT JOIN themes_raised AS tr USING (report_id)
 LEFT JOIN corpus.themes AS t USING (theme)
 ORDER BY

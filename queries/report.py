@@ -179,6 +179,15 @@ def _summary(data: ReportData, facts: dict) -> str:
             f"without a report: {_e(without)}",
         ),
     ]
+    if facts.get("newer_publication"):
+        rows.insert(
+            0,
+            (
+                "⚠ Not the latest",
+                f"Ofsted lists a later full inspection report that is not in the corpus "
+                f"({_e(facts['newer_publication'])}): run <code>sendcorpus update</code>",
+            ),
+        )
     items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
     return f'<dl class="facts">{items}</dl>'
 

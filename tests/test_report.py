@@ -230,3 +230,33 @@ def test_a_year_with_an_authority_abolished_midway_is_one_point_of_the_trend(cor
         con.close()
     periods = frame["period"].unique().sort().to_list()
     assert periods == ["2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25 (autumn + spring)"]
+
+
+def test_a_later_report_seen_on_the_site_but_not_loaded_is_flagged(tmp_path: Path) -> None:
+    """`update` saw Hackney's next report and could not fetch it: the profile and the page say the area's
+    latest inspection is not the one they show."""
+    from sendcorpus.queries.catalog import run_query
+
+    db = build_synthetic_corpus(tmp_path / "synthetic.duckdb")
+    writer = connect(db)
+    url = "https://files.ofsted.gov.uk/v1/file/59999999"
+    writer.execute(
+        "INSERT INTO corpus.sources VALUES (?, '80499', '204', 'London Borough of Hackney', "
+        "'full_inspection', 'Area SEND full inspection', DATE '2029-03-01', now(), now(), "
+        "'download failed: HTTP 503', NULL)",
+        [url],
+    )
+    writer.close()
+    con = open_corpus(db)
+    try:
+        profile = run_query(con, "area-profile", {"la": "Hackney"})
+        haringey = run_query(con, "area-profile", {"la": "Haringey"})
+        page = write_report(con, "Hackney", tmp_path / "hackney.html").read_text(encoding="utf-8")
+    finally:
+        con.close()
+    assert set(profile["newer_publication"]) == {f"2029-03-01, download failed: HTTP 503: {url}"}
+    assert haringey["newer_publication"].is_null().all()
+    assert (
+        "<dt>⚠ Not the latest</dt><dd>Ofsted lists a later full inspection report that is not in the corpus "
+        f"(2029-03-01, download failed: HTTP 503: {url}): run <code>sendcorpus update</code></dd>"
+    ) in page
