@@ -7,7 +7,7 @@ from pathlib import Path
 from sendcorpus.extract.clean import clean_pages
 from sendcorpus.extract.layout import Page, ParsedReport
 from sendcorpus.extract.pdf_text import read_pdf
-from sendcorpus.extract.segment import segment
+from sendcorpus.extract.segment import segment, titles
 from sendcorpus.extract.text_file import read_text
 
 
@@ -23,7 +23,7 @@ def read_file_pages(path: Path, kind: str) -> list[Page]:
 def parse_pages(pages: list[Page]) -> ParsedReport:
     """Sections and items of cleaned pages."""
     title, items = segment(pages)
-    return ParsedReport(pages=pages, items=items, heading=title)
+    return ParsedReport(pages=pages, items=items, heading=title, titles=titles(pages))
 
 
 def is_pdf(path: Path) -> bool:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from sendcorpus.extract.dates import first_date_range, normalise_spaces
+from sendcorpus.extract.facts import INSPECTION_LABEL
+from sendcorpus.extract.facts import TITLE as AREA_TITLE
 from sendcorpus.extract.layout import ParsedReport
 from sendcorpus.extract.text_file import TextDecodeError, decode_text
 
@@ -34,6 +37,7 @@ _EOF_WINDOW = 4096  # a complete PDF ends with %%EOF, give or take some trailing
 _MIN_WORDS_PER_PAGE = 20  # a text layer thinner than this on average is a scan
 _MIN_WORDS_ON_A_TEXT_PAGE = 5
 _MAX_CONTROL_SHARE = 0.01  # text has tabs and line breaks, hardly any other control characters
+_HEADER_LINES = 5  # a report's first page gives its inspection dates within its first lines
 
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _SIGNATURES: list[tuple[bytes, str]] = [
@@ -250,6 +254,7 @@ def check_parsed(parsed: ParsedReport, kind: str) -> None:
             f"this is not an area SEND inspection report: it has no {_AREA_SEND_TITLE} title "
             "(a press article or another kind of document?)",
         )
+    _check_one_report(parsed, kind)
     sections = {item.section for item in parsed.items}
     missing = [label for section, label in _REQUIRED_SECTIONS if section not in sections]
     if missing:
@@ -258,6 +263,47 @@ def check_parsed(parsed: ParsedReport, kind: str) -> None:
             f"'{parsed.heading}' is not a complete area SEND inspection report: "
             f"it has no {' and no '.join(missing)} section",
         )
+
+
+def _check_one_report(parsed: ParsedReport, kind: str) -> None:
+    """`several_reports` for a file that holds more than one report (two PDFs appended into one, a text
+    pasted twice): loaded as one, the first report's area would carry the others' findings."""
+    starts = _report_starts(parsed)
+    if len(starts) < 2:
+        return
+    places = [f"{area} (page {page})" if kind == "pdf" else area for area, page in starts]
+    raise Rejected(
+        "several_reports",
+        f"the file holds {len(starts)} reports, not one: {', '.join(places[:-1])} and {places[-1]}; "
+        "split it into one file per report",
+    )
+
+
+def _report_starts(parsed: ParsedReport) -> list[tuple[str, int]]:
+    """The area and first page of each report in the file: each report title, and each page without one
+    that opens with inspection dates (a report's header whose title is missing)."""
+    starts = [(_area(title), page) for title, page in parsed.titles]
+    titled = {page for _, page in parsed.titles}
+    for page in parsed.pages:
+        header = page.lines[:_HEADER_LINES]
+        if page.number not in titled and any(_gives_inspection_dates(line.text) for line in header):
+            starts.append(("an untitled report", page.number))
+    return sorted(starts, key=lambda start: start[1])
+
+
+def _area(title: str) -> str:
+    """'Area SEND inspection of Bury Local Area Partnership' → 'Bury'."""
+    found = AREA_TITLE.search(normalise_spaces(title))
+    return found.group("area").strip() if found else repr(title)
+
+
+def _gives_inspection_dates(text: str) -> bool:
+    """'Inspection dates: 12 to 16 February 2024', the line a report's header opens with."""
+    label = INSPECTION_LABEL.match(text)
+    if label is None:
+        return False
+    found = first_date_range(text[label.end() :].strip(" :–—-"))
+    return found is not None and found[1][0] == 0
 
 
 def check_budget(parsed: ParsedReport) -> None:

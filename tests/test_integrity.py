@@ -1,0 +1,88 @@
+"""Inputs that are well-formed but not one whole report as planned: several reports in one file, repeated
+pages, a file replaced while a run reads it, duplicates of rejected files, text in UTF-16 without a BOM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from sendcorpus.extract.layout import Line, Page
+from sendcorpus.extract.parse import parse_pages, parse_report
+from sendcorpus.extract.validate import Rejected, check_file, check_parsed
+from sendcorpus.flows.analyse import analyse_report
+from sendcorpus.flows.sources import InputFile, sha256_of
+from sendcorpus.warehouse.load import Rejection
+
+from conftest import HACKNEY_TXT, REPORTS
+
+
+def _check(path: Path) -> None:
+    kind = check_file(path)
+    check_parsed(parse_report(path), kind)
+
+
+def _rejection(path: Path) -> Rejection:
+    """What the analysis stage makes of the file, as planned now."""
+    result = analyse_report(InputFile(name=path.name, path=path, sha256=sha256_of(path)))
+    assert isinstance(result, Rejection), f"{path.name} was not rejected"
+    return result
+
+
+def make_merged_pdf(folder: Path, *names: str) -> Path:
+    """Real reports appended into one PDF, as a PDF tool's 'combine files' makes them."""
+    path = folder / "combined.pdf"
+    writer = PdfWriter()
+    for name in names:
+        writer.append(PdfReader(REPORTS / name))
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+# Several reports in one file
+
+
+def test_two_reports_appended_into_one_pdf_are_rejected_naming_both(tmp_path: Path) -> None:
+    rejection = _rejection(make_merged_pdf(tmp_path, "bury.pdf", "dorset.pdf"))
+    assert rejection.reason == "several_reports"
+    assert rejection.detail == (
+        "the file holds 2 reports, not one: Bury (page 1) and Dorset (page 13); "
+        "split it into one file per report"
+    )
+
+
+def test_three_reports_in_one_pdf_are_all_named(tmp_path: Path) -> None:
+    with pytest.raises(Rejected) as caught:
+        _check(make_merged_pdf(tmp_path, "rutland.pdf", "bury.pdf", "rutland.pdf"))
+    assert caught.value.reason == "several_reports"
+    assert "3 reports, not one: Rutland (page 1), Bury (page 8) and Rutland (page 20)" in caught.value.detail
+
+
+def test_a_text_report_pasted_twice_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "hackney-twice.txt"
+    text = HACKNEY_TXT.read_text(encoding="utf-8")
+    path.write_text(f"{text}\n\n{text}", encoding="utf-8")
+    with pytest.raises(Rejected) as caught:
+        _check(path)
+    assert (caught.value.reason, caught.value.detail) == (
+        "several_reports",
+        "the file holds 2 reports, not one: Hackney and Hackney; split it into one file per report",
+    )
+
+
+def test_a_second_report_whose_title_is_missing_is_found_by_its_header() -> None:
+    report = parse_report(REPORTS / "rutland.pdf")
+    header = [Line("Inspection dates: 11 to 15 March 2024", 8, gap_before=True), Line("The local area", 8)]
+    second = Page(number=len(report.pages) + 1, lines=header + report.pages[1].lines)
+    with pytest.raises(Rejected) as caught:
+        check_parsed(parse_pages([*report.pages, second]), "pdf")
+    assert "Rutland (page 1) and an untitled report (page 8)" in caught.value.detail
+
+
+def test_one_real_report_has_one_title_on_its_first_page() -> None:
+    """The 44 PDFs and the Hackney text pass `check_parsed` (test_validate); here, why: one title each."""
+    for path in [REPORTS / "bury.pdf", REPORTS / "dorset.pdf", HACKNEY_TXT]:
+        report = parse_report(path)
+        assert [(title, page) for title, page in report.titles] == [(report.heading, 1)], path.name
