@@ -35,15 +35,14 @@ def chunks_in_flight(workers: int) -> int:
 
 def analyse_report(source: InputFile) -> Result:
     """The report's rows, or why it is rejected; never raises for a bad input."""
-    from sendcorpus.extract.clean import clean_pages
-    from sendcorpus.extract.parse import parse_pages, read_file_pages
+    from sendcorpus.extract.parse import read_report
     from sendcorpus.extract.validate import check_file, check_parsed
     from sendcorpus.flows.records import build_record
 
     assert source.path is not None
     try:
         kind = check_file(source.path)
-        parsed = parse_pages(clean_pages(read_file_pages(source.path, kind)))
+        parsed = read_report(source.path, kind)
         check_parsed(parsed, kind)
         return build_record(source, kind, parsed)
     except Exception as error:

@@ -9,11 +9,11 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from sendcorpus.extract.layout import Line, Page
-from sendcorpus.extract.parse import parse_pages, parse_report
+from sendcorpus.extract.parse import drop_repeated_pages, parse_pages, parse_report
 from sendcorpus.extract.validate import Rejected, check_file, check_parsed
 from sendcorpus.flows.analyse import analyse_report
 from sendcorpus.flows.sources import InputFile, sha256_of
-from sendcorpus.warehouse.load import Rejection
+from sendcorpus.warehouse.load import Rejection, ReportRecord
 
 from conftest import HACKNEY_TXT, REPORTS
 
@@ -41,6 +41,24 @@ def make_merged_pdf(folder: Path, *names: str) -> Path:
     return path
 
 
+def make_pages_pdf(folder: Path, name: str, pages: list[int]) -> Path:
+    """A real report with its pages in the order given (1-based), some of them repeated."""
+    path = folder / f"{Path(name).stem}-pages.pdf"
+    reader = PdfReader(REPORTS / name)
+    writer = PdfWriter()
+    for number in pages:
+        writer.add_page(reader.pages[number - 1])
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def _record(path: Path) -> ReportRecord:
+    result = analyse_report(InputFile(name=path.name, path=path, sha256=sha256_of(path)))
+    assert isinstance(result, ReportRecord), result
+    return result
+
+
 # Several reports in one file
 
 
@@ -55,9 +73,9 @@ def test_two_reports_appended_into_one_pdf_are_rejected_naming_both(tmp_path: Pa
 
 def test_three_reports_in_one_pdf_are_all_named(tmp_path: Path) -> None:
     with pytest.raises(Rejected) as caught:
-        _check(make_merged_pdf(tmp_path, "rutland.pdf", "bury.pdf", "rutland.pdf"))
+        _check(make_merged_pdf(tmp_path, "rutland.pdf", "bury.pdf", "halton.pdf"))
     assert caught.value.reason == "several_reports"
-    assert "3 reports, not one: Rutland (page 1), Bury (page 8) and Rutland (page 20)" in caught.value.detail
+    assert "3 reports, not one: Rutland (page 1), Bury (page 8) and Halton (page 20)" in caught.value.detail
 
 
 def test_a_text_report_pasted_twice_is_rejected(tmp_path: Path) -> None:
@@ -86,3 +104,35 @@ def test_one_real_report_has_one_title_on_its_first_page() -> None:
     for path in [REPORTS / "bury.pdf", REPORTS / "dorset.pdf", HACKNEY_TXT]:
         report = parse_report(path)
         assert [(title, page) for title, page in report.titles] == [(report.heading, 1)], path.name
+
+
+# Repeated pages
+
+
+def test_repeated_pages_are_dropped_and_the_report_is_partial(tmp_path: Path) -> None:
+    real = _record(REPORTS / "halton.pdf")
+    doubled = _record(make_pages_pdf(tmp_path, "halton.pdf", [1, 2, 2, 3, 4, 4, 5, 6, 7, 8]))
+    assert real.completeness == "complete"
+    assert doubled.completeness == "partial: page 3 repeats page 2; page 6 repeats page 5"
+    for table in ("items", "item_themes", "figures", "fact_evidence"):
+        assert len(doubled.rows[table]) == len(real.rows[table]), table
+    assert [item["text"] for item in doubled.rows["items"]] == [item["text"] for item in real.rows["items"]]
+    assert [page["page"] for page in doubled.rows["pages"]] == [1, 2, 4, 5, 7, 8, 9, 10]  # the file's pages
+    assert doubled.n_pages == real.n_pages == 8
+    assert doubled.facts == real.facts
+
+
+def test_a_report_appended_to_itself_loads_once_and_says_so(tmp_path: Path) -> None:
+    """Every page of the second copy repeats one of the first: what is left is one whole report."""
+    twice = make_merged_pdf(tmp_path, "rutland.pdf", "rutland.pdf")
+    record = _record(twice)
+    assert record.completeness == "partial: pages 8–14 repeat pages 1–7"
+    assert len(record.rows["items"]) == len(_record(REPORTS / "rutland.pdf").rows["items"])
+
+
+def test_short_pages_may_repeat() -> None:
+    """A blank page or 'This page is intentionally left blank' twice is no sign of a page saved twice."""
+    blank = "This page is intentionally left blank."
+    pages = [Page(number, [Line(text, number)]) for number, text in enumerate([blank, "x " * 30, blank], 1)]
+    kept, repeated = drop_repeated_pages(pages)
+    assert (len(kept), repeated) == (3, [])
