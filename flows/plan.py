@@ -25,7 +25,7 @@ from sendcorpus.warehouse.db import connect, migrations
 from sendcorpus.warehouse.load import EMPTY_STATE, CorpusState, Rejection, read_state
 
 # Rejections worth trying again on every run: the input or the machine may have recovered.
-RETRIED_REASONS = frozenset({"failed", "load_failed", "download_failed", "missing", "unreadable"})
+RETRIED_REASONS = frozenset({"failed", "load_failed", "download_failed", "missing", "unreadable", "changed"})
 READ_WAIT_SECONDS = 30.0
 
 

@@ -3,17 +3,23 @@ pages, a file replaced while a run reads it, duplicates of rejected files, text 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from sendcorpus.extract import validate
 from sendcorpus.extract.layout import Line, Page
 from sendcorpus.extract.parse import drop_repeated_pages, parse_pages, parse_report
 from sendcorpus.extract.validate import Rejected, check_file, check_parsed
+from sendcorpus.flows import ingest as ingest_flow
 from sendcorpus.flows.analyse import analyse_report
+from sendcorpus.flows.ingest import ingest
+from sendcorpus.flows.plan import Planner
 from sendcorpus.flows.sources import InputFile, sha256_of
-from sendcorpus.warehouse.load import Rejection, ReportRecord
+from sendcorpus.warehouse.load import EMPTY_STATE, Rejection, ReportRecord
 
 from conftest import HACKNEY_TXT, REPORTS
 
@@ -136,3 +142,91 @@ def test_short_pages_may_repeat() -> None:
     pages = [Page(number, [Line(text, number)]) for number, text in enumerate([blank, "x " * 30, blank], 1)]
     kept, repeated = drop_repeated_pages(pages)
     assert (len(kept), repeated) == (3, [])
+
+
+# A file replaced while a run reads it
+
+
+def _planned(path: Path) -> InputFile:
+    plan = Planner(EMPTY_STATE, rebuild=False).add([InputFile(name=path.name, path=path)])
+    assert [item.path for item in plan.todo] == [path]
+    return plan.todo[0]
+
+
+def test_a_file_replaced_after_planning_is_rejected_changed(tmp_path: Path) -> None:
+    path = tmp_path / "rutland.pdf"
+    shutil.copy(REPORTS / "rutland.pdf", path)
+    planned = _planned(path)
+    shutil.copy(REPORTS / "halton.pdf", path)
+    result = analyse_report(planned)
+    assert isinstance(result, Rejection)
+    assert (result.file, result.sha256, result.reason) == (
+        "rutland.pdf",
+        sha256_of(REPORTS / "rutland.pdf"),
+        "changed",
+    )
+    assert result.detail.startswith("the file changed while this run read it (sha256 ")
+    assert result.detail.endswith("now); run ingest again to load it as it is now")
+
+
+def test_a_file_replaced_while_it_is_read_is_rejected_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rutland.pdf"
+    shutil.copy(REPORTS / "rutland.pdf", path)
+    planned = _planned(path)
+    check_file = validate.check_file
+
+    def check_then_replace(checked: Path) -> str:
+        kind = check_file(checked)
+        shutil.copy(REPORTS / "halton.pdf", checked)  # between the checks and the reading
+        return kind
+
+    monkeypatch.setattr(validate, "check_file", check_then_replace)
+    result = analyse_report(planned)
+    assert isinstance(result, Rejection) and result.reason == "changed"
+
+
+def test_a_file_removed_after_planning_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "rutland.pdf"
+    shutil.copy(REPORTS / "rutland.pdf", path)
+    planned = _planned(path)
+    path.unlink()
+    result = analyse_report(planned)
+    assert isinstance(result, Rejection)
+    assert (result.reason, result.detail) == (
+        "unreadable",
+        "the file cannot be read any more (No such file or directory): was it removed?",
+    )
+
+
+def test_the_ingest_flow_rejects_a_file_replaced_after_its_plan_and_loads_it_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flow plans, then runs the plan: the file is replaced in between, deterministically."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    path = folder / "rutland.pdf"
+    shutil.copy(REPORTS / "rutland.pdf", path)
+    run_plan = ingest_flow._run_plan
+
+    def replace_then_run(plan, *args):  # type: ignore[no-untyped-def]
+        shutil.copy(REPORTS / "halton.pdf", path)
+        return run_plan(plan, *args)
+
+    monkeypatch.setattr(ingest_flow, "_run_plan", replace_then_run)
+    db = tmp_path / "changed.duckdb"
+    first = ingest(db=db, sources=[folder], use_registry=False, workers=1)
+    assert (first.new, first.rejected) == (0, 1)
+    assert first.rejections[0].reason == "changed"
+    monkeypatch.undo()
+    second = ingest(db=db, sources=[folder], use_registry=False, workers=1)
+    assert (second.new, second.rejected) == (1, 0)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT file, sha256, local_authority FROM reports").fetchall() == [
+            ("rutland.pdf", sha256_of(REPORTS / "halton.pdf"), "Halton")
+        ]
+        assert con.execute("SELECT count(*) FROM corpus.rejected").fetchone() == (0,)
+    finally:
+        con.close()
