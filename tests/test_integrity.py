@@ -17,10 +17,11 @@ from sendcorpus.extract.validate import Rejected, check_file, check_parsed
 from sendcorpus.flows import ingest as ingest_flow
 from sendcorpus.flows.analyse import analyse_report
 from sendcorpus.flows.ingest import ingest
-from sendcorpus.flows.plan import Planner
+from sendcorpus.flows.plan import Planner, plan_before_flow
 from sendcorpus.flows.sources import InputFile, sha256_of
 from sendcorpus.warehouse.load import EMPTY_STATE, Rejection, ReportRecord
 
+from badfiles import make_duplicate, make_scanned_pdf
 from conftest import HACKNEY_TXT, REPORTS
 
 
@@ -230,3 +231,38 @@ def test_the_ingest_flow_rejects_a_file_replaced_after_its_plan_and_loads_it_nex
         assert con.execute("SELECT count(*) FROM corpus.rejected").fetchone() == (0,)
     finally:
         con.close()
+
+
+# Duplicates of a rejected file
+
+
+def test_a_duplicate_of_a_rejected_file_is_rejected_for_its_reason_in_this_run_and_the_next(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    scanned = make_scanned_pdf(folder)
+    copy = make_duplicate(folder, of=scanned)
+    shutil.copy(REPORTS / "rutland.pdf", folder / "rutland.pdf")
+    make_duplicate(folder, of=folder / "rutland.pdf")
+    db = tmp_path / "duplicates.duckdb"
+    summary = ingest(db=db, sources=[folder], use_registry=False, workers=1)
+    assert (summary.new, summary.duplicate, summary.rejected) == (1, 2, 1)
+    details = {rejection.file: (rejection.reason, rejection.detail) for rejection in summary.rejections}
+    reason, detail = details[scanned.name]
+    assert reason == "scanned"
+    assert details[copy.name] == (
+        "duplicate",
+        f"same content as {scanned.name}, so rejected for the same reason (scanned): {detail}",
+    )
+    assert details["rutland_copy.pdf"] == ("duplicate", "same content as rutland.pdf, which is loaded once")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        recorded = dict(con.execute("SELECT file, detail FROM rejected").fetchall())
+    finally:
+        con.close()
+    assert recorded == {name: detail for name, (_, detail) in details.items()}
+    # the next run knows the scanned file is rejected, reads nothing and says the same
+    plan, again = plan_before_flow(db, [folder], None, None, rebuild=False)
+    assert plan.nothing_to_do and again is not None
+    assert sorted(again.rejections, key=lambda r: r.file) == sorted(summary.rejections, key=lambda r: r.file)
