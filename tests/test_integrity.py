@@ -266,3 +266,17 @@ def test_a_duplicate_of_a_rejected_file_is_rejected_for_its_reason_in_this_run_a
     plan, again = plan_before_flow(db, [folder], None, None, rebuild=False)
     assert plan.nothing_to_do and again is not None
     assert sorted(again.rejections, key=lambda r: r.file) == sorted(summary.rejections, key=lambda r: r.file)
+
+
+# Where the title is
+
+
+def test_the_local_authority_cites_the_page_its_title_is_on(tmp_path: Path) -> None:
+    path = tmp_path / "rutland-with-cover.pdf"
+    writer = PdfWriter(clone_from=PdfReader(REPORTS / "rutland.pdf"))
+    writer.insert_blank_page(index=0)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    cited = {row["field"]: row["page"] for row in _record(path).rows["fact_evidence"]}
+    assert cited["local_authority"] == 2
+    assert cited["inspection_start"] == 2
