@@ -16,7 +16,7 @@ from sendcorpus.extract.dates import first_date_range, normalise_spaces
 from sendcorpus.extract.facts import INSPECTION_LABEL
 from sendcorpus.extract.facts import TITLE as AREA_TITLE
 from sendcorpus.extract.layout import ParsedReport
-from sendcorpus.extract.text_file import TextDecodeError, decode_text
+from sendcorpus.extract.text_file import TextDecodeError, decode_text, utf16_without_bom
 
 DEFAULT_MAX_BYTES = 50 * 2**20
 # Work budgets per report. The 45 real reports reach 12 pages, 29,348 characters, items of 1,260
@@ -177,7 +177,7 @@ def _ends_with_eof_marker(path: Path, size: int) -> bool:
 
 def _check_not_another_format(path: Path, head: bytes) -> None:
     named_pdf = " saved with a .pdf name" if path.suffix.lower() == ".pdf" else ""
-    if head.startswith(_UTF16_32_BOMS):
+    if head.startswith(_UTF16_32_BOMS) or utf16_without_bom(head):
         return  # text in UTF-16/32: NUL bytes are expected
     opening = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if opening.startswith(b"<") and _HTML.search(head):
@@ -219,12 +219,8 @@ def _check_text(path: Path) -> None:
         )
     try:
         text = decode_text(path.read_bytes())
-    except TextDecodeError:
-        raise Rejected(
-            "undecodable",
-            "the text is not UTF-8 and no legacy encoding (such as Windows-1252) reads it as text: "
-            "save it again as UTF-8",
-        ) from None
+    except TextDecodeError as error:
+        raise Rejected("undecodable", str(error)) from None
     if not text.strip():
         raise Rejected("empty", "the file holds only white space")
     if len(text) > MAX_TEXT_CHARS:

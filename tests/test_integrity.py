@@ -13,6 +13,7 @@ from pypdf import PdfReader, PdfWriter
 from sendcorpus.extract import validate
 from sendcorpus.extract.layout import Line, Page
 from sendcorpus.extract.parse import drop_repeated_pages, parse_pages, parse_report
+from sendcorpus.extract.text_file import decode_text
 from sendcorpus.extract.validate import Rejected, check_file, check_parsed
 from sendcorpus.flows import ingest as ingest_flow
 from sendcorpus.flows.analyse import analyse_report
@@ -280,3 +281,30 @@ def test_the_local_authority_cites_the_page_its_title_is_on(tmp_path: Path) -> N
     cited = {row["field"]: row["page"] for row in _record(path).rows["fact_evidence"]}
     assert cited["local_authority"] == 2
     assert cited["inspection_start"] == 2
+
+
+# UTF-16 without a byte-order mark
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_without_a_byte_order_mark_is_decoded_and_loads(encoding: str, tmp_path: Path) -> None:
+    text = HACKNEY_TXT.read_text(encoding="utf-8")
+    path = tmp_path / f"hackney-{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+    assert check_file(path) == "text"
+    assert decode_text(path.read_bytes()) == text
+    report = parse_report(path)
+    check_parsed(report, "text")
+    assert report.heading == parse_report(HACKNEY_TXT).heading
+
+
+def test_utf16_text_cut_short_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "hackney-utf16-cut.txt"
+    path.write_bytes(HACKNEY_TXT.read_text(encoding="utf-8").encode("utf-16-le")[:-1])
+    with pytest.raises(Rejected) as caught:
+        check_file(path)
+    assert (caught.value.reason, caught.value.detail) == (
+        "undecodable",
+        "the text looks like UTF-16-LE without a byte-order mark (every other byte is NUL) but does not "
+        "decode as such (cut short?): save it again as UTF-8",
+    )
