@@ -164,7 +164,7 @@ def extract_facts(parsed: ParsedReport) -> ReportFacts:
         previous_inspection_end=None,
         next_inspection=None,
     )
-    _read_local_authority(parsed.heading, facts)
+    _read_local_authority(parsed.heading, parsed.titles[0][1] if parsed.titles else None, facts)
     header = _passages(parsed, "outcome")
     titled = facts.local_authority is not None
     _read_inspection_dates(header, facts, titled)
@@ -188,11 +188,11 @@ def _passages(parsed: ParsedReport, section: str) -> list[_Passage]:
     return opening if _labelled_range(opening, INSPECTION_LABEL) else []
 
 
-def _read_local_authority(heading: str, facts: ReportFacts) -> None:
+def _read_local_authority(heading: str, page: int | None, facts: ReportFacts) -> None:
     match = TITLE.search(normalise_spaces(heading or ""))
     if match:
         facts.local_authority = match.group("area").strip()
-        facts.evidence.append(FactEvidence("local_authority", facts.local_authority, 1, heading))
+        facts.evidence.append(FactEvidence("local_authority", facts.local_authority, page, heading))
 
 
 def _labelled_values(passages: list[_Passage], label: re.Pattern[str]) -> Iterator[tuple[str, str, _Passage]]:

@@ -56,6 +56,8 @@ class ParsedReport:
     pages: list[Page]
     items: list[Item]
     heading: str  # the report's title line, e.g. "Area SEND inspection of Bury Local Area Partnership"
+    titles: list[tuple[str, int]] = field(default_factory=list)  # each title and its page: one a report
+    repeated_pages: list[tuple[int, int]] = field(default_factory=list)  # (page, page it repeats), dropped
 
     @property
     def n_words(self) -> int:

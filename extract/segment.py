@@ -115,6 +115,17 @@ def segment(pages: list[Page]) -> tuple[str, list[Item]]:
     return title, items
 
 
+def titles(pages: list[Page]) -> list[tuple[str, int]]:
+    """Every report title in the pages, with its page: the first title line `segment` takes, and each later
+    one that opens a paragraph. A real report has one; a second is another report in the same file."""
+    lines = [line for page in pages for line in page.lines]
+    found = []
+    for index, line in enumerate(lines):
+        if TITLE.match(line.text) and (not found or line.gap_before):
+            found.append((_title(lines, index)[0], line.page))
+    return found
+
+
 def _heading(line: Line) -> tuple[str, str | None] | None:
     text = line.text
     if not (line.gap_before and text[:1].isupper() and len(text) < 120):

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from sendcorpus.extract.dates import first_date_range, normalise_spaces
+from sendcorpus.extract.facts import INSPECTION_LABEL
+from sendcorpus.extract.facts import TITLE as AREA_TITLE
 from sendcorpus.extract.layout import ParsedReport
-from sendcorpus.extract.text_file import TextDecodeError, decode_text
+from sendcorpus.extract.text_file import TextDecodeError, decode_text, utf16_without_bom
 
 DEFAULT_MAX_BYTES = 50 * 2**20
 # Work budgets per report. The 45 real reports reach 12 pages, 29,348 characters, items of 1,260
@@ -34,6 +37,7 @@ _EOF_WINDOW = 4096  # a complete PDF ends with %%EOF, give or take some trailing
 _MIN_WORDS_PER_PAGE = 20  # a text layer thinner than this on average is a scan
 _MIN_WORDS_ON_A_TEXT_PAGE = 5
 _MAX_CONTROL_SHARE = 0.01  # text has tabs and line breaks, hardly any other control characters
+_HEADER_LINES = 5  # a report's first page gives its inspection dates within its first lines
 
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _SIGNATURES: list[tuple[bytes, str]] = [
@@ -173,7 +177,7 @@ def _ends_with_eof_marker(path: Path, size: int) -> bool:
 
 def _check_not_another_format(path: Path, head: bytes) -> None:
     named_pdf = " saved with a .pdf name" if path.suffix.lower() == ".pdf" else ""
-    if head.startswith(_UTF16_32_BOMS):
+    if head.startswith(_UTF16_32_BOMS) or utf16_without_bom(head):
         return  # text in UTF-16/32: NUL bytes are expected
     opening = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if opening.startswith(b"<") and _HTML.search(head):
@@ -215,12 +219,8 @@ def _check_text(path: Path) -> None:
         )
     try:
         text = decode_text(path.read_bytes())
-    except TextDecodeError:
-        raise Rejected(
-            "undecodable",
-            "the text is not UTF-8 and no legacy encoding (such as Windows-1252) reads it as text: "
-            "save it again as UTF-8",
-        ) from None
+    except TextDecodeError as error:
+        raise Rejected("undecodable", str(error)) from None
     if not text.strip():
         raise Rejected("empty", "the file holds only white space")
     if len(text) > MAX_TEXT_CHARS:
@@ -250,6 +250,7 @@ def check_parsed(parsed: ParsedReport, kind: str) -> None:
             f"this is not an area SEND inspection report: it has no {_AREA_SEND_TITLE} title "
             "(a press article or another kind of document?)",
         )
+    _check_one_report(parsed, kind)
     sections = {item.section for item in parsed.items}
     missing = [label for section, label in _REQUIRED_SECTIONS if section not in sections]
     if missing:
@@ -258,6 +259,47 @@ def check_parsed(parsed: ParsedReport, kind: str) -> None:
             f"'{parsed.heading}' is not a complete area SEND inspection report: "
             f"it has no {' and no '.join(missing)} section",
         )
+
+
+def _check_one_report(parsed: ParsedReport, kind: str) -> None:
+    """`several_reports` for a file that holds more than one report (two PDFs appended into one, a text
+    pasted twice): loaded as one, the first report's area would carry the others' findings."""
+    starts = _report_starts(parsed)
+    if len(starts) < 2:
+        return
+    places = [f"{area} (page {page})" if kind == "pdf" else area for area, page in starts]
+    raise Rejected(
+        "several_reports",
+        f"the file holds {len(starts)} reports, not one: {', '.join(places[:-1])} and {places[-1]}; "
+        "split it into one file per report",
+    )
+
+
+def _report_starts(parsed: ParsedReport) -> list[tuple[str, int]]:
+    """The area and first page of each report in the file: each report title, and each page without one
+    that opens with inspection dates (a report's header whose title is missing)."""
+    starts = [(_area(title), page) for title, page in parsed.titles]
+    titled = {page for _, page in parsed.titles}
+    for page in parsed.pages:
+        header = page.lines[:_HEADER_LINES]
+        if page.number not in titled and any(_gives_inspection_dates(line.text) for line in header):
+            starts.append(("an untitled report", page.number))
+    return sorted(starts, key=lambda start: start[1])
+
+
+def _area(title: str) -> str:
+    """'Area SEND inspection of Bury Local Area Partnership' → 'Bury'."""
+    found = AREA_TITLE.search(normalise_spaces(title))
+    return found.group("area").strip() if found else repr(title)
+
+
+def _gives_inspection_dates(text: str) -> bool:
+    """'Inspection dates: 12 to 16 February 2024', the line a report's header opens with."""
+    label = INSPECTION_LABEL.match(text)
+    if label is None:
+        return False
+    found = first_date_range(text[label.end() :].strip(" :–—-"))
+    return found is not None and found[1][0] == 0
 
 
 def check_budget(parsed: ParsedReport) -> None:

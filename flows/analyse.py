@@ -34,20 +34,54 @@ def chunks_in_flight(workers: int) -> int:
 
 
 def analyse_report(source: InputFile) -> Result:
-    """The report's rows, or why it is rejected; never raises for a bad input."""
-    from sendcorpus.extract.clean import clean_pages
-    from sendcorpus.extract.parse import parse_pages, read_file_pages
+    """The report's rows, or why it is rejected; never raises for a bad input.
+
+    The file is hashed again before and after it is read: the plan hashed it earlier, and a file
+    replaced since then would be stored under the sha256 of bytes that were never read."""
+    try:
+        _check_unchanged(source)
+        result = _analysed(source)
+        _check_unchanged(source)
+        return result
+    except Exception as error:
+        return Rejection(source.name, source.sha256, *explain(error))
+
+
+def _analysed(source: InputFile) -> Result:
+    from sendcorpus.extract.parse import read_report
     from sendcorpus.extract.validate import check_file, check_parsed
     from sendcorpus.flows.records import build_record
 
     assert source.path is not None
     try:
         kind = check_file(source.path)
-        parsed = parse_pages(clean_pages(read_file_pages(source.path, kind)))
+        parsed = read_report(source.path, kind)
         check_parsed(parsed, kind)
         return build_record(source, kind, parsed)
     except Exception as error:
         return Rejection(source.name, source.sha256, *explain(error))
+
+
+def _check_unchanged(source: InputFile) -> None:
+    """`changed` when the file's bytes are no longer those the plan hashed."""
+    from sendcorpus.extract.validate import Rejected
+    from sendcorpus.flows.sources import sha256_of
+
+    assert source.path is not None
+    if source.sha256 is None:  # not planned: nothing to compare with
+        return
+    try:
+        now = sha256_of(source.path)
+    except OSError as error:
+        raise Rejected(
+            "unreadable", f"the file cannot be read any more ({error.strerror or error}): was it removed?"
+        ) from None
+    if now != source.sha256:
+        raise Rejected(
+            "changed",
+            f"the file changed while this run read it (sha256 {source.sha256[:12]}… when planned, "
+            f"{now[:12]}… now); run ingest again to load it as it is now",
+        )
 
 
 def explain(error: Exception) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from prefect.utilities.annotations import quote
 
 from sendcorpus.flows.analyse import Analyser, Result, analyse_report, chunks_in_flight, default_workers
 from sendcorpus.flows.fetch import FetchError, fetch_report
-from sendcorpus.flows.plan import Plan, Planner, list_inputs, read_corpus_state
+from sendcorpus.flows.plan import Plan, Planner, list_inputs, read_corpus_state, settle_duplicates
 from sendcorpus.flows.prefect_logs import drop_empty_exceptions
 from sendcorpus.flows.progress import RunProgress
 from sendcorpus.flows.sources import InputFile
@@ -229,6 +229,7 @@ def _run_plan(plan: Plan, db: Path, workers: int, chunk_size: int) -> tuple[int,
         while pending:
             results = pending.popleft().result()
             submit_next()
+            to_record += settle_duplicates(plan, results)
             loaded, chunk_rejections = load(
                 quote(results), quote(to_record), quote(plan.replace_ids), db, first=first, return_state=True
             ).result()

@@ -22,10 +22,10 @@ from sendcorpus.flows.sources import (
 from sendcorpus.flows.summary import RunSummary, summarise
 from sendcorpus.flows.version import pipeline_version
 from sendcorpus.warehouse.db import connect, migrations
-from sendcorpus.warehouse.load import EMPTY_STATE, CorpusState, Rejection, read_state
+from sendcorpus.warehouse.load import EMPTY_STATE, CorpusState, Rejection, ReportRecord, read_state
 
 # Rejections worth trying again on every run: the input or the machine may have recovered.
-RETRIED_REASONS = frozenset({"failed", "load_failed", "download_failed", "missing", "unreadable"})
+RETRIED_REASONS = frozenset({"failed", "load_failed", "download_failed", "missing", "unreadable", "changed"})
 READ_WAIT_SECONDS = 30.0
 
 
@@ -37,6 +37,8 @@ class Plan:
     unchanged: int = 0
     rejections: list[Rejection] = field(default_factory=list)  # every input not loaded this run, and why
     to_record: list[Rejection] = field(default_factory=list)  # those not yet in corpus.rejected as they are
+    # sha256 of a report read this run → the names of its duplicates, whose rejection says what became of it
+    waiting_duplicates: dict[str, list[str]] = field(default_factory=dict)
     reindex: bool = False  # the search index is missing, stale or was left half built
     migrate: bool = False  # the database is older than the schema
     finish: bool = False  # the last finished run had another pipeline version
@@ -75,6 +77,8 @@ class Planner:
         self.version = pipeline_version()
         self.registry = registry_by_sha256()
         self.first_seen: dict[str, str] = {}
+        self.rejected_before: dict[str, Rejection] = {}  # sha256 → an input an earlier run rejected
+        self.reading: set[str] = set()  # sha256 of the inputs in `plan.todo`
         latest = max(version for version, _, _ in migrations())
         self.plan = Plan(
             reindex=not state.search_index_ok and state.schema_version > 0,
@@ -98,7 +102,7 @@ class Planner:
         if expected and self._is_unchanged(item.name, expected):
             self.plan.unchanged += 1
         elif expected and self._duplicate_of(item.name, expected):
-            self.reject(Rejection(item.name, expected, "duplicate", self._duplicate_detail(item, expected)))
+            self._reject_duplicate(item.name, expected)
         elif not item.url:
             self.reject(Rejection(item.name, None, "missing", "no local copy and no URL to fetch"))
         else:
@@ -115,7 +119,7 @@ class Planner:
         if item.url is None and sha in self.registry:
             add_provenance(item, self.registry[sha])
         if self._duplicate_of(item.name, sha):
-            self.reject(Rejection(item.name, sha, "duplicate", self._duplicate_detail(item, sha)))
+            self._reject_duplicate(item.name, sha)
             return
         self.first_seen[sha] = item.name
         known = self.state.rejected.get(item.name)
@@ -128,9 +132,11 @@ class Planner:
             and known[1] not in RETRIED_REASONS
             and self.state.pipeline_version == self.version
         ):
-            self.plan.rejections.append(Rejection(item.name, sha, known[1], known[2]))  # rejected before
+            self.rejected_before[sha] = Rejection(item.name, sha, known[1], known[2])
+            self.plan.rejections.append(self.rejected_before[sha])
         else:
             self.plan.todo.append(item)
+            self.reading.add(sha)
             if sha in self.state.loaded:
                 self.plan.replace_ids.add(sha[:16])
 
@@ -143,14 +149,40 @@ class Planner:
         known = self.state.loaded.get(sha)
         return known[0] if known and known[0] != name else None
 
-    def _duplicate_detail(self, item: InputFile, sha: str) -> str:
-        return f"same content as {self._duplicate_of(item.name, sha)}, which is loaded once"
+    def _reject_duplicate(self, name: str, sha: str) -> None:
+        """A duplicate of an input read this run waits for its outcome; the others are rejected now."""
+        original = self._duplicate_of(name, sha)
+        assert original is not None
+        if sha in self.reading:
+            self.plan.waiting_duplicates.setdefault(sha, []).append(name)
+        else:
+            self.reject(duplicate(name, sha, original, self.rejected_before.get(sha)))
 
     def reject(self, rejection: Rejection) -> None:
         self.plan.rejections.append(rejection)
         known = self.state.rejected.get(rejection.file)
         if known != (rejection.sha256, rejection.reason, rejection.detail):
             self.plan.to_record.append(rejection)
+
+
+def duplicate(name: str, sha: str, original: str, rejected: Rejection | None) -> Rejection:
+    """The rejection of `name`, whose bytes are those of `original`: loaded once, or rejected with it."""
+    if rejected is None:
+        return Rejection(name, sha, "duplicate", f"same content as {original}, which is loaded once")
+    reason = f"so rejected for the same reason ({rejected.reason})"
+    detail = f"same content as {original}, {reason}: {rejected.detail}"
+    return Rejection(name, sha, "duplicate", detail)
+
+
+def settle_duplicates(plan: Plan, results: list[ReportRecord | Rejection]) -> list[Rejection]:
+    """The rejections of the inputs waiting on these results: their duplicates, now that each original
+    is known to load or to be rejected."""
+    settled = []
+    for result in results:
+        for name in plan.waiting_duplicates.pop(result.sha256 or "", []):
+            rejected = result if isinstance(result, Rejection) else None
+            settled.append(duplicate(name, result.sha256 or "", result.file, rejected))
+    return settled
 
 
 _hashes: dict[tuple[int, int, int, int], str] = {}

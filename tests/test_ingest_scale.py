@@ -136,7 +136,7 @@ def test_one_report_failing_in_the_spacy_pass_rejects_only_that_report(tmp_path:
         "ReportRecord",
     ]
     assert results[1].file == huge.name and results[1].detail
-    assert results[2].file == gone.name and results[2].reason == "failed"
+    assert results[2].file == gone.name and results[2].reason == "unreadable"
 
 
 def _record(report_id: str, file: str, evidence: str | None) -> ReportRecord:
