@@ -278,19 +278,11 @@ def test_claims_vs_stats_on_the_shared_corpus(corpus_db: Path) -> None:
 
 def test_a_partial_report_is_not_judged_uncriticised(corpus_db: Path, tmp_path: Path) -> None:
     """Its criticism may be in the pages it lost: 'cannot tell', and left out of the summary's counts."""
-    db = tmp_path / "partial.duckdb"
-    shutil.copy(corpus_db, db)
-    writer = duckdb.connect(str(db))
-    writer.execute(
+    change = (
         "UPDATE corpus.reports SET completeness = 'partial: no areas for improvement' "
         "WHERE file = 'cornwall.pdf'"
     )
-    writer.close()
-    con = open_corpus(db)
-    try:
-        claims = run_query(con, "claims-vs-stats", {"theme": "ehcp_timeliness"})
-    finally:
-        con.close()
+    claims = _claims_after(change, "ehcp_timeliness", corpus_db, tmp_path)
     cornwall = claims.filter(pl.col("local_authority") == "Cornwall").row(0, named=True)
     assert (cornwall["criticised"], cornwall["bottom_quartile"]) == (False, True)
     assert cornwall["agreement"] == "cannot tell: partial report"
@@ -334,19 +326,25 @@ def test_the_readme_s_numbers_are_what_the_queries_give(corpus_db: Path) -> None
 def test_primary_care_in_an_exclusions_criticism_is_not_the_primary_phase(
     corpus_db: Path, tmp_path: Path
 ) -> None:
-    db = tmp_path / "primary-care.duckdb"
-    shutil.copy(corpus_db, db)
-    writer = duckdb.connect(str(db))
-    writer.execute(
+    change = (
         "UPDATE corpus.item_themes SET evidence = evidence || ' Primary care and primary health teams "
         "are not told.' WHERE theme = 'exclusions_suspensions' AND report_id IN "
         "(SELECT report_id FROM corpus.reports WHERE file = 'hackney-area-send-inspection-2025.txt')"
     )
+    claims = _claims_after(change, "exclusions_suspensions", corpus_db, tmp_path)
+    hackney = claims.filter(pl.col("local_authority") == "Hackney").row(0, named=True)
+    assert hackney["figure"] == "Permanent exclusions per 100 pupils with an EHC plan, secondary"
+
+
+def _claims_after(change: str, theme: str, corpus_db: Path, tmp_path: Path) -> pl.DataFrame:
+    """claims-vs-stats for one theme on a copy of the corpus that `change` (SQL) has altered."""
+    db = tmp_path / "changed.duckdb"
+    shutil.copy(corpus_db, db)
+    writer = duckdb.connect(str(db))
+    writer.execute(change)
     writer.close()
     con = open_corpus(db)
     try:
-        claims = run_query(con, "claims-vs-stats", {"theme": "exclusions_suspensions"})
+        return run_query(con, "claims-vs-stats", {"theme": theme})
     finally:
         con.close()
-    hackney = claims.filter(pl.col("local_authority") == "Hackney").row(0, named=True)
-    assert hackney["figure"] == "Permanent exclusions per 100 pupils with an EHC plan, secondary"
