@@ -23,6 +23,7 @@ from sendcorpus.flows.discover import READABLE_KINDS, Discovery, Publication, di
 from sendcorpus.flows.fetch import CONNECTION, FetchError
 from sendcorpus.flows.http import PoliteClient, Politeness, SiteUnreachable
 from sendcorpus.flows.ingest import DatabaseHeld, RunSummary, ingest
+from sendcorpus.flows.interrupts import INTERRUPTED, caused_by_interrupt
 from sendcorpus.flows.lock import IngestLock
 from sendcorpus.flows.run_report import record_and_publish
 from sendcorpus.flows.sources import InputFile, sha256_of
@@ -204,7 +205,10 @@ def update(
             try:
                 con = connect(db, wait_seconds=WRITER_WAIT_SECONDS)
             except DatabaseBusy:
-                return Failed(message=_held_message(db, "nothing was written"))  # type: ignore[return-value]
+                why = _held_message(db, "nothing was written")
+                with contextlib.suppress(DatabaseBusy):  # a scheduled run has no terminal: say it in `runs`
+                    _record_failure(db, summary, started, why)  # once the reader lets go, if it does soon
+                return Failed(message=why)  # type: ignore[return-value]
             try:
                 record_seen(con, seen_frame(discovery.publications), started)
                 plan = plan_downloads(discovery.publications, statuses(con), loaded_urls(con))
@@ -257,6 +261,8 @@ def _ingest_quietly(db: Path, inputs: list[InputFile]) -> RunSummary:
 def _failure_reason(error: BaseException) -> str:
     if isinstance(error, TerminationSignal):  # the schedule was stopped while this run was going
         return "stopped by SIGTERM before it finished"
+    if caused_by_interrupt(error):
+        return INTERRUPTED
     return " ".join(str(error).split()) or type(error).__name__
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 FORMATS = ["table", "csv", "json", "parquet", "xlsx", "md", "html"]
 READ_WAIT_SECONDS = 30.0
+MAX_DELAY = 3600.0  # seconds between requests; beyond it a crawl of the site would take months
 HUMAN_FORMATS = ("table", "md", "html", "xlsx")  # shown as titled blocks; csv/json/parquet keep one table
 FORMAT_OF_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".xlsx": "xlsx", ".md": "md"}
 FORMAT_OF_SUFFIX |= {".html": "html", ".htm": "html"}
@@ -47,16 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sendcorpus: interrupted", file=sys.stderr)
         return 130
-    except RuntimeError as error:
-        if not isinstance(error.__cause__, KeyboardInterrupt):
-            raise
-        # Ctrl-C while DuckDB runs a query: it stops the query and raises this in place of the interrupt
-        print("sendcorpus: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
     except Exception as error:
+        from sendcorpus.flows.interrupts import caused_by_interrupt
+
+        if caused_by_interrupt(error):  # raised while handling a Ctrl-C (DuckDB, Prefect)
+            print("sendcorpus: interrupted", file=sys.stderr)
+            return 130
         message = _expected_failure(error, args)
         if message is None:
             raise  # a bug: the traceback is what is needed
@@ -463,11 +463,12 @@ def _recorded(db: Path, run_flow: Callable[[], Any]) -> Any:
     try:
         run = run_flow()
     except BaseException as error:
+        from sendcorpus.flows.interrupts import INTERRUPTED, caused_by_interrupt
         from sendcorpus.flows.run_report import record_and_publish
         from sendcorpus.warehouse.runs import RunRecord
 
         record = RunRecord("ingest", started)
-        why = "interrupted before it finished" if isinstance(error, KeyboardInterrupt) else _one_line(error)
+        why = INTERRUPTED if caused_by_interrupt(error) else _one_line(error)
         record.status = f"failed: {why or type(error).__name__}"
         with suppress(Exception):  # the history is best effort; the run's own error is what to report
             record_and_publish(db, record, [], [record.status])
@@ -833,8 +834,8 @@ def _check_update_args(args: argparse.Namespace) -> None:
         raise CommandError(str(error)) from None
     if urlsplit(args.site).scheme not in ("http", "https") or not urlsplit(args.site).hostname:
         raise CommandError(f"--site must be an http(s) address, not {args.site!r}")
-    if args.delay < 0 or args.max_pages < 1:
-        raise CommandError("--delay must be 0 or more and --max-pages at least 1")
+    if not 0 <= args.delay <= MAX_DELAY or args.max_pages < 1:  # NaN too: it would mean no delay at all
+        raise CommandError(f"--delay must be 0 to {MAX_DELAY:g} seconds and --max-pages at least 1")
     # a database the update cannot use would otherwise fail only after the whole site has been crawled
     _check_corpus_file(args.db)
     with suppress(LockBusy), IngestLock(args.db):  # a folder where the lock cannot be made

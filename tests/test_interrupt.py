@@ -119,3 +119,38 @@ def test_ctrl_c_during_an_update_stops_it_in_one_line(
     code, err = _ctrl_c(process)
     assert code == 130 and "Traceback" not in err, err[-3000:]
     assert err.strip().splitlines()[-1] == "sendcorpus: interrupted"
+
+
+def _raised_while_interrupted(error: Exception) -> Exception:
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise error  # noqa: B904 - as Prefect does, interrupted while it creates a task run
+    except Exception as raised:
+        return raised
+
+
+def test_an_error_raised_while_handling_ctrl_c_is_an_interrupt() -> None:
+    """Prefect, interrupted while creating a task run, raises ValueError("Task run is not set") over the
+    KeyboardInterrupt: the ingest then printed its traceback and exited 1 (seen once in the suite)."""
+    from sendcorpus.flows.interrupts import INTERRUPTED, caused_by_interrupt
+    from sendcorpus.flows.update import _failure_reason
+
+    prefect_s = _raised_while_interrupted(ValueError("Task run is not set"))
+    assert caused_by_interrupt(prefect_s) and not caused_by_interrupt(ValueError("Task run is not set"))
+    assert _failure_reason(prefect_s) == _failure_reason(KeyboardInterrupt()) == INTERRUPTED
+    assert _failure_reason(ValueError("no")) == "no"
+
+
+def test_a_command_failing_while_handling_ctrl_c_says_interrupted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sendcorpus import cli
+
+    def interrupted(args: object) -> int:
+        raise _raised_while_interrupted(ValueError("Task run is not set"))
+
+    monkeypatch.setattr(cli, "_queries", interrupted)
+    assert cli.main(["queries"]) == 130
+    assert capsys.readouterr().err == "sendcorpus: interrupted\n"

@@ -211,10 +211,24 @@ def test_an_update_held_off_past_its_wait_fails_in_one_line_and_writes_nothing(
     db = tmp_path / "sendcorpus.duckdb"
     connect(db).close()
     monkeypatch.setattr("sendcorpus.flows.update.WRITER_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr("sendcorpus.flows.run_report.WRITER_WAIT_SECONDS", 1.0)
     with reader_holding(db):
         code = _update(site, db, tmp_path / "cache")
     _assert_held(code, capsys.readouterr().err, db, "nothing was written")
     assert site.file_requests() == []
+    assert _rows(db, "SELECT count(*) FROM sources") == [(0,)]
+    assert _rows(db, "SELECT count(*) FROM runs") == [(0,)]  # still held when the failure was to be said
+
+    # a reader that lets go soon after: the failure is in `runs`, where a scheduled run's reader looks
+    monkeypatch.setattr("sendcorpus.flows.run_report.WRITER_WAIT_SECONDS", 30.0)
+    with contextlib.ExitStack() as held:
+        held.enter_context(reader_holding(db))
+        threading.Timer(8.0, held.close).start()  # after the update gave up its 1 s wait
+        code = _update(site, db, tmp_path / "cache")
+    _assert_held(code, capsys.readouterr().err, db, "nothing was written")
+    assert _rows(db, "SELECT kind, status, new FROM runs") == [
+        ("update", f"failed: {_held(db, 'nothing was written')}", None)
+    ]
     assert _rows(db, "SELECT count(*) FROM sources") == [(0,)]
 
 
@@ -380,6 +394,14 @@ def test_bad_update_arguments_are_one_line_errors(capsys: pytest.CaptureFixture[
     )
     assert cli.main(["runs", "--db", str(tmp_path / "none.duckdb")]) == 1
     assert "no database at" in capsys.readouterr().err
+    # inf overflowed a timestamp deep in the flow; NaN compared false and meant no delay at all
+    for command in ("update", "schedule"):
+        for delay in ("-1", "inf", "nan", "1e308", "3601"):
+            site = ["--site", "http://127.0.0.1:9", "--delay", delay, "--db", str(tmp_path / "x.duckdb")]
+            assert cli.main([command, *site]) == 1, (command, delay)
+            assert capsys.readouterr().err == (
+                "sendcorpus: --delay must be 0 to 3600 seconds and --max-pages at least 1\n"
+            )
     assert not (tmp_path / "x.duckdb").exists()
 
 
