@@ -886,16 +886,18 @@ def _update(args: argparse.Namespace) -> int:
 def _schedule(args: argparse.Namespace) -> int:
     _check_update_args(args)
     settings.configure_prefect(args.db)
+    from sendcorpus.flows.lock import LockBusy, LockUnavailable, ScheduleLock
     from sendcorpus.flows.prefect_server import ServerFailed, exit_on_sigterm, prefect_server, stop_flow_runs
 
     exit_on_sigterm()
+    home = Path(os.environ["PREFECT_HOME"])
     try:
-        with prefect_server(Path(os.environ["PREFECT_HOME"])) as api_url:
+        with ScheduleLock(home), prefect_server(home) as api_url:
             try:
                 _serve(args, api_url)
             finally:
                 stop_flow_runs()
-    except ServerFailed as error:
+    except (ServerFailed, LockBusy, LockUnavailable) as error:
         raise CommandError(str(error)) from None
     return 0
 

@@ -136,6 +136,15 @@ def test_schedule_fires_on_its_cron_and_stops_everything_on_sigterm(
             f"{ui.group(1)}/api/deployments/{flow_run['deployment_id']}", timeout=10
         ).json()
         assert deployment["name"] == "every-15-seconds"
+        # a second schedule on the same Prefect state took the first one's deployment over: refused
+        other = [str(tmp_path / "other.duckdb") if part == str(db) else part for part in command]
+        second = subprocess.run(other, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1, second.stderr
+        assert second.stderr == (
+            f"sendcorpus: another `sendcorpus schedule` (pid {process.pid}) is serving from Prefect's state "
+            f"in {home}: stop it first, or give this schedule a database in another folder (its Prefect "
+            "state lives beside it) or its own SENDCORPUS_PREFECT_HOME\n"
+        )
         # the README's "run it now", from another shell with the same API
         manual = _run_deployment_now(f"{ui.group(1)}/api", "update/every-15-seconds", env)
         while (manual_run := _flow_run(ui.group(1), manual))["state_type"] != "COMPLETED":
