@@ -5,6 +5,7 @@ one unless PREFECT_API_URL already points at one, and stops it (and everything i
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from contextlib import contextmanager, suppress
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 
@@ -113,6 +115,23 @@ def exit_unless_launching(signum: int, frame: FrameType | None) -> None:
         return
     _force_exit_after(EXIT_GRACE)
     sys.exit(0)
+
+
+def spawn_deaf_to_ctrl_c() -> None:
+    """Ctrl-C reaches the terminal's whole process group, the flow runs' processes too: one interrupted
+    while it was still importing printed its KeyboardInterrupt traceback. So the processes spawned here
+    start with SIGINT blocked; the schedule itself takes Ctrl-C (asyncio cancels the runner at its next
+    await, never inside a launch) and stops them with SIGTERM on its way out (`stop_flow_runs`)."""
+    spawn = multiprocessing.util.spawnv_passfds
+
+    def spawn_with_sigint_blocked(*args: Any) -> int:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # the child inherits the mask
+        try:
+            return spawn(*args)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    multiprocessing.util.spawnv_passfds = spawn_with_sigint_blocked
 
 
 def _force_exit_after(grace: float) -> None:

@@ -887,9 +887,16 @@ def _schedule(args: argparse.Namespace) -> int:
     _check_update_args(args)
     settings.configure_prefect(args.db)
     from sendcorpus.flows.lock import LockBusy, LockUnavailable, ScheduleLock
-    from sendcorpus.flows.prefect_server import ServerFailed, exit_on_sigterm, prefect_server, stop_flow_runs
+    from sendcorpus.flows.prefect_server import (
+        ServerFailed,
+        exit_on_sigterm,
+        prefect_server,
+        spawn_deaf_to_ctrl_c,
+        stop_flow_runs,
+    )
 
     exit_on_sigterm()
+    spawn_deaf_to_ctrl_c()
     home = Path(os.environ["PREFECT_HOME"])
     try:
         with ScheduleLock(home), prefect_server(home) as api_url:

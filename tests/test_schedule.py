@@ -213,6 +213,55 @@ def test_a_sigterm_as_a_process_is_launched_waits_for_the_launch(tmp_path: Path)
     assert ran.exists()  # the child got its instructions
 
 
+# Ctrl-C while a flow run's process is still starting (importing, unpickling its work): the terminal
+# sends SIGINT to the whole group. The child here takes a second to start, as an import does.
+_CTRL_C_AS_A_RUN_STARTS = """
+import multiprocessing, os, signal, sys, time
+from pathlib import Path
+from sendcorpus.flows.prefect_server import spawn_deaf_to_ctrl_c
+
+def start_slowly_then_finish(path):
+    time.sleep(1.0)
+    Path(path).touch()
+
+if __name__ == "__main__":
+    if sys.argv[2] == "deaf":
+        spawn_deaf_to_ctrl_c()
+    child = multiprocessing.get_context("spawn").Process(target=start_slowly_then_finish, args=(sys.argv[1],))
+    child.start()
+    print("started", flush=True)
+    try:
+        time.sleep(60)
+    except KeyboardInterrupt:
+        child.join(30)  # the schedule stops its runs with SIGTERM; here the run may finish
+"""
+
+
+@pytest.mark.parametrize("deaf", [True, False])
+def test_ctrl_c_as_a_flow_run_starts_reaches_the_schedule_not_the_run(tmp_path: Path, deaf: bool) -> None:
+    script, ran = tmp_path / "ctrl-c.py", tmp_path / "child-finished"
+    script.write_text(_CTRL_C_AS_A_RUN_STARTS)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(ran), "deaf" if deaf else "as-before"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,  # a terminal's process group, with SIGINT at its default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "started"
+    time.sleep(0.3)  # the child is starting
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    if deaf:
+        assert (process.returncode, err) == (0, "")
+        assert ran.exists()
+    else:  # what the schedule did before: the starting run took the Ctrl-C and printed a traceback
+        assert "KeyboardInterrupt" in err and "Traceback" in err
+        assert not ran.exists()
+
+
 # A task of the runner that will not be cancelled: asyncio.run, unwinding after SIGTERM, waits for it for
 # ever (CI saw the served schedule spin like this on 3 Dec 2026). A flow run's process and a server group
 # are started as the schedule starts them.
