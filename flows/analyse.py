@@ -116,6 +116,7 @@ class Analyser:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self.closed = False
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -128,6 +129,7 @@ class Analyser:
         self.close()
 
     def close(self) -> None:
+        self.closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import time
 from collections import deque
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from prefect import flow, task
@@ -85,7 +86,14 @@ class Chunk:
 def analyse_chunk(chunk: Chunk, analyser: Analyser | None = None) -> list[Result]:
     if analyser is None:  # on a Dask worker: this task is the unit of parallelism
         return [analyse_report(source) for source in chunk.sources]
-    return analyser.submit(chunk.sources)()
+    try:
+        return analyser.submit(chunk.sources)()
+    except (CancelledError, RuntimeError):
+        if not analyser.closed:
+            raise
+        # the run is stopping (SIGTERM, Ctrl-C) and closed the pool under this chunk: a failure with its
+        # one-line reason, not a traceback in Prefect's log; nothing of the chunk was loaded
+        return Failed(message="not analysed: the run was stopped")  # type: ignore[return-value]
 
 
 @task(name="load", cache_policy=NO_CACHE)

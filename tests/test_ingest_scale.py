@@ -139,6 +139,31 @@ def test_one_report_failing_in_the_spacy_pass_rejects_only_that_report(tmp_path:
     assert results[2].file == gone.name and results[2].reason == "unreadable"
 
 
+def test_a_chunk_whose_pool_the_stopping_run_closes_fails_in_one_line(tmp_path: Path) -> None:
+    """SIGTERM or Ctrl-C mid-ingest closes the pool under the chunks still analysing: each was a task
+    failing with a CancelledError traceback in a scheduled run's Prefect log; now a failed state that says
+    why."""
+    import threading
+
+    from prefect.states import State
+
+    from sendcorpus.flows.ingest import Chunk, analyse_chunk
+
+    chunk = Chunk(_inputs(*sorted(REPORTS.glob("*.pdf"))))  # 44: most are still queued when it closes
+    analyser = Analyser(workers=2).__enter__()
+    outcome: list[object] = []
+    waiting = threading.Thread(target=lambda: outcome.append(analyse_chunk.fn(chunk, analyser)))
+    waiting.start()
+    deadline = time.monotonic() + 60
+    while analyser._pool is None and time.monotonic() < deadline:  # submitted
+        time.sleep(0.01)
+    analyser.close()
+    waiting.join(120)
+    [state] = outcome
+    assert isinstance(state, State) and state.is_failed()
+    assert state.message == "not analysed: the run was stopped"
+
+
 def _record(report_id: str, file: str, evidence: str | None) -> ReportRecord:
     return ReportRecord(
         report_id=report_id,
