@@ -3,7 +3,7 @@
 Facts only (authority, codes, region, Ofsted URL, publication date, sha256), never the PDFs. A publication
 date the manifest leaves blank is taken from the list of published reports (`published_reports.csv`, by
 the report's URL) when that has it.
-Run: python -m sendcorpus.seeds.build_registry [--manifest PATH] [--published PATH]
+Run: python -m sendcorpus.seeds.build_registry [--manifest PATH] [--published PATH] [--output PATH]
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ def main() -> None:
     parser.add_argument(
         "--published", type=Path, default=shared_dir() / "reference" / "published_reports.csv"
     )
+    parser.add_argument("--output", type=Path, default=REGISTRY)
     args = parser.parse_args()
-    registry = build_registry(args.manifest, published=args.published)
-    print(f"wrote {len(registry)} reports to {REGISTRY}")
+    registry = build_registry(args.manifest, output=args.output, published=args.published)
+    print(f"wrote {len(registry)} reports to {args.output}")
 
 
 if __name__ == "__main__":

@@ -124,15 +124,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     def command(
-        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str, db: bool = True
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument(
-            "--db",
-            type=Path,
-            default=settings.default_db(),
-            help="DuckDB file (default data/sendcorpus.duckdb, or env SENDCORPUS_DB)",
-        )
+        if db:  # not for commands that use no corpus: an ignored --db would mislead
+            sub.add_argument(
+                "--db",
+                type=Path,
+                default=settings.default_db(),
+                help="DuckDB file (default data/sendcorpus.duckdb, or env SENDCORPUS_DB)",
+            )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -178,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
         help="stop the query when it needs more memory than this (default 2)",
     )
 
-    command("queries", _queries, "List the named queries.")
+    command("queries", _queries, "List the named queries.", db=False)
 
     query = command("query", _query, "Run a named query from queries/.")
     query.add_argument("name")
@@ -251,7 +252,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--output", type=Path, help="model folder (default: the one shipped in the package)")
     train.set_defaults(handler=_train)
 
-    benchmark = command("benchmark", _benchmark, "Measure the speed of each stage on the corpus.")
+    benchmark = command("benchmark", _benchmark, "Measure the speed of each stage on the corpus.", db=False)
     benchmark.add_argument("--reports", type=Path, default=settings.shared_dir() / "corpus" / "reports")
     benchmark.add_argument(
         "--scale", type=_positive_int, help="ingest a synthetic corpus of N reports and measure the whole run"

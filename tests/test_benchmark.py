@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -19,8 +21,7 @@ def test_the_stage_benchmark_times_every_stage_on_a_folder_of_reports(tmp_path: 
     reports.mkdir()
     for name in ("bedford.pdf", "east-sussex.pdf"):
         shutil.copy(REPORTS / name, reports)
-    db = tmp_path / "untouched.duckdb"
-    result = _cli("benchmark", "--reports", str(reports), "--db", str(db))
+    result = _cli("benchmark", "--reports", str(reports))
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert f"2 reports in {reports}" in out
@@ -42,8 +43,10 @@ def test_the_stage_benchmark_times_every_stage_on_a_folder_of_reports(tmp_path: 
     tokens, sample = (int(match.group(1).replace(",", "")) for match in (ours, spacy))
     # spaCy's Matcher on the same items, or the first 10,000 tokens of them: all of two reports' items
     assert sample == tokens < 10_000
-    assert not db.exists()  # the flow runs load a temporary database, never the user's
     assert "Traceback" not in result.stderr
+    # its flow runs load a temporary database, never a user's: it takes no --db
+    refused = _cli("benchmark", "--reports", str(reports), "--db", str(tmp_path / "x.duckdb"))
+    assert refused.returncode == 2 and "unrecognized arguments: --db" in refused.stderr
 
 
 def test_the_stage_benchmark_says_so_when_the_folder_has_no_reports(tmp_path: Path) -> None:
@@ -51,3 +54,39 @@ def test_the_stage_benchmark_says_so_when_the_folder_has_no_reports(tmp_path: Pa
     assert result.returncode == 2
     assert f"no PDFs in {tmp_path}" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_the_crawl_measurement_script_prints_its_numbers() -> None:
+    """`scripts/measure_crawl.py`, as the README runs it (a smaller site): a crawl of a site on 127.0.0.1."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "measure_crawl.py"), "--providers", "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "providers 5, area SEND publications 10 (5 full)"
+    assert re.fullmatch(r"discovery: 7 requests in [\d.]+ s at --delay 0", lines[1])
+    assert lines[2].startswith("at the default 1 s delay: discovery ≈ 7 s")
+
+
+def test_the_corpus_oracle_dumps_every_table_the_same_way_twice(corpus_db: Path, tmp_path: Path) -> None:
+    """`scripts/corpus_oracle.py DB OUTDIR`, the check that speed work changed no output."""
+    for out in ("first", "second"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "corpus_oracle.py"), str(corpus_db), str(tmp_path / out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    first = sorted(path.name for path in (tmp_path / "first").iterdir())
+    assert "corpus.reports.csv" in first and "corpus.item_themes.csv" in first and len(first) >= 20
+    for name in first:
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+    reports = (tmp_path / "first" / "corpus.reports.csv").read_text().splitlines()
+    assert len(reports) == 1 + 45 and "loaded_at" not in reports[0]  # timestamps left out

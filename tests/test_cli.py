@@ -295,9 +295,10 @@ def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_evaluate_on_the_database_keeps_the_facts_exact(corpus_db: Path) -> None:
-    result = _cli("evaluate", "--gold", str(GOLD), "--db", str(corpus_db), "--min-facts", "1.0")
+    bars = ["--min-facts", "1.0", "--min-theme-f1", "0.5"]  # in-sample on the database: a bar still applies
+    result = _cli("evaluate", "--gold", str(GOLD), "--db", str(corpus_db), *bars)
     assert result.returncode == 0, result.stdout[-2000:]
-    assert "Facts: 1.000" in result.stdout
+    assert "Facts: 1.000" in result.stdout and "OK: every bar is met" in result.stdout
 
 
 def test_every_item_theme_has_a_stance(corpus_db: Path) -> None:
@@ -352,14 +353,26 @@ def _small_gold(root: Path, names: list[str]) -> Path:
 @pytest.mark.slow
 def test_train_writes_a_model_and_evaluate_folds_runs_on_any_gold(tmp_path: Path) -> None:
     gold = _small_gold(tmp_path / "shared", ["bury", "dorset", "essex", "bolton"])
-    result = _cli("train", "--gold", str(gold), "--output", str(tmp_path / "model"), timeout=600)
+    reports = ["--reports", str(tmp_path / "shared" / "corpus" / "reports")]
+    model_at = ["--output", str(tmp_path / "model")]
+    result = _cli("train", "--gold", str(gold), *reports, "--seed", "3", *model_at, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "trained on" in result.stdout and "of 4 reports" in result.stdout
     model = load_model_from(tmp_path / "model")  # training itself is deterministic: test_themes.py
     assert set(model.thresholds) == set(shipped_model().thresholds)
     assert json.loads((tmp_path / "model" / "manifest.json").read_text())["config.cfg"]
     result = _cli(
-        "evaluate", "--folds", "2", "--seed", "1", "--gold", str(gold), "--min-theme-f1", "0.0", timeout=600
+        "evaluate",
+        "--folds",
+        "2",
+        "--seed",
+        "1",
+        "--gold",
+        str(gold),
+        *reports,
+        "--min-theme-f1",
+        "0.0",
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "2-fold cross-validation by report (seed 1)" in result.stdout
@@ -382,6 +395,7 @@ def test_train_and_evaluate_refuse_bad_arguments_in_one_line(tmp_path: Path) -> 
         (("runs", "--limit", "-1"), "must be 1 or more, not -1"),
         (("runs", "--limit", "99999999999999999999"), "too large"),
         (("update", "--max-pages", "0"), "must be 1 or more, not 0"),
+        (("schedule", "--max-pages", "0"), "must be 1 or more, not 0"),
         # refused before any Prefect server starts; seven fields ran every second before
         (("schedule", "--cron", "61 * * * *"), "is not a cron expression of five fields"),
         (("schedule", "--cron", "* * * * * * *"), "wrong number of fields"),
@@ -397,9 +411,9 @@ def test_train_and_evaluate_refuse_bad_arguments_in_one_line(tmp_path: Path) -> 
     lost = _cli("evaluate", "--cues-only", "--gold", str(gold))
     assert lost.returncode == 2 and "no report file for gold bedford.pdf" in lost.stderr
     assert "--reports DIR" in lost.stderr
-    found = _cli("evaluate", "--cues-only", "--gold", str(gold), "--reports", str(REPORTS))
+    found = _cli("evaluate", "--cues-only", "--gold", str(gold), "--reports", str(REPORTS), "--min-f1", "0.5")
     assert found.returncode == 0, found.stderr
-    assert "Themes, item level" in found.stdout
+    assert "Themes, item level" in found.stdout and "OK: every bar is met" in found.stdout
     # a mistyped --output: train would replace the folder, so one of other files is refused, untouched
     (tmp_path / "home" / "pipeline").mkdir(parents=True)
     (tmp_path / "home" / "notes.txt").write_text("mine")
@@ -439,3 +453,32 @@ def test_search_says_how_many_items_match_beyond_the_25_it_lists(corpus_db: Path
     frame = pl.read_csv(listed.stdout.encode())
     assert frame.height == 25 and frame["matches"].n_unique() == 1 and frame["matches"][0] > 25
     assert shown.stdout.startswith(f"the 25 best of {frame['matches'][0]} matching items")
+
+
+@pytest.mark.parametrize("command", ["sql", "query", "runs"])
+def test_every_output_format_from_the_command_line(corpus_db: Path, tmp_path: Path, command: str) -> None:
+    """The format named by the --output extension, or by --format to standard output, for each reader."""
+    args = {
+        "sql": ["sql", "SELECT la_code, local_authority FROM reports ORDER BY la_code LIMIT 3"],
+        "query": ["query", "theme-benchmark", "--la", "Hackney"],
+        "runs": ["runs"],
+    }[command]
+    shown = _cli(*args, "--db", str(corpus_db))  # the default: a table for a person
+    assert shown.returncode == 0 and shown.stdout.strip(), shown.stderr
+    markers = {".md": b"\n|", ".html": b"<table", ".json": b"[", ".csv": b",", ".xlsx": b"PK"}
+    for suffix, marker in markers.items():
+        output = tmp_path / f"{command}{suffix}"
+        done = _cli(*args, "--output", str(output), "--db", str(corpus_db))
+        assert done.returncode == 0, (suffix, done.stderr)
+        assert done.stderr == f"wrote {output}\n"
+        written = b"\n" + output.read_bytes()
+        assert marker in (written[:3] if suffix == ".xlsx" else written), (suffix, written[:300])
+    for fmt in ("md", "html", "json"):
+        printed = _cli(*args, "--format", fmt, "--db", str(corpus_db))
+        assert printed.returncode == 0 and printed.stdout == (tmp_path / f"{command}.{fmt}").read_text(), fmt
+    if command == "query":  # titled tables: their notes go on the workbook's about sheet
+        assert openpyxl.load_workbook(tmp_path / "query.xlsx").sheetnames == [
+            "benchmark",
+            "official",
+            "about",
+        ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -359,3 +361,9 @@ def test_the_registry_is_what_its_script_builds_from_the_shared_manifest(tmp_pat
     assert (tmp_path / "reports.csv").read_bytes() == REGISTRY.read_bytes()
     assert built.filter(pl.col("file") == "essex.pdf")["published"].to_list() == ["2026-05-20"]
     assert built["published"].null_count() == 0
+    # the README's command, as a module, its defaults the shared files (written elsewhere, not over the seed)
+    command = [sys.executable, "-m", "sendcorpus.seeds.build_registry", "--output", str(tmp_path / "cli.csv")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"wrote 44 reports to {tmp_path / 'cli.csv'}\n"
+    assert (tmp_path / "cli.csv").read_bytes() == REGISTRY.read_bytes()

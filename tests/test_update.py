@@ -352,6 +352,16 @@ def test_an_unreachable_site_fails_fast_with_one_line_and_leaves_the_db_alone(tm
     )
     assert "Traceback" not in done.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    # the site from SENDCORPUS_SITE when --site is not given
+    without_proxies = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
+    by_env = subprocess.run(
+        [sys.executable, "-m", "sendcorpus.cli", "update", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**without_proxies, "SENDCORPUS_SITE": f"http://127.0.0.1:{port}"},
+    )
+    assert by_env.returncode == 1 and by_env.stderr == done.stderr
 
 
 @pytest.mark.parametrize("command", ["update", "schedule"])
