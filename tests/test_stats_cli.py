@@ -144,6 +144,11 @@ def test_reference_shows_and_loads_published_files(corpus_db: Path, tmp_path: Pa
     both = _cli("reference", "--defaults", "--load", str(newer), "--db", str(db))
     assert both.returncode == 1 and "--defaults and --load both load ehcp_timeliness" in both.stderr
     assert db.read_bytes() == before
+    asked = _cli("reference", "--load", str(one_area), "--allow-fewer-areas", "--db", str(db))
+    assert asked.returncode == 0, asked.stderr
+    one = _cli("query", "official-benchmark", "--la", "Hackney", "--format", "csv", "--db", str(db))
+    hackney = pl.read_csv(one.stdout.encode()).filter(pl.col("theme") == "ehcp_timeliness")
+    assert hackney["area_value"].is_null().all()  # only Hartlepool's figures are loaded now
 
     restored = _cli("reference", "--defaults", "--db", str(db))
     assert restored.returncode == 0, restored.stderr
