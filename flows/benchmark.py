@@ -188,7 +188,9 @@ def run_measured(
                 now = time.perf_counter() - started
                 for member in list(tree.values()):
                     with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                        if member.pid not in roles:
+                        # "other" is not kept: a child seen between fork and exec still has its parent's
+                        # command line (CI once counted the Prefect server as "other" that way)
+                        if roles.get(member.pid, "other") == "other":
                             roles[member.pid] = role_of(member, process.pid, forkservers)
                         role = roles[member.pid]
                         memory = _memory_of(member)
