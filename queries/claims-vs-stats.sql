@@ -75,21 +75,6 @@ timeliness_gaps AS (
     )
     GROUP BY y.year
 ),
-exclusion_gaps AS (
-    SELECT k.metric, k.sen_status, k.phase, k.time_period,
-           string_agg(g.region, ', ' ORDER BY g.region) AS regions_without_figures
-    FROM (
-        SELECT DISTINCT metric, sen_status, phase, time_period
-        FROM corpus.exclusion_rates_by_year_figures WHERE england_rank IS NOT NULL
-    ) AS k
-    CROSS JOIN regions AS g
-    WHERE NOT EXISTS (
-        SELECT 1 FROM corpus.exclusion_rates_by_year_figures AS f JOIN local_authorities AS a USING (la_code)
-        WHERE f.metric = k.metric AND f.sen_status = k.sen_status AND f.phase = k.phase
-          AND f.time_period = k.time_period AND a.region = g.region AND f.england_rank IS NOT NULL
-    )
-    GROUP BY ALL
-),
 timeliness AS (  -- ranked when the figures were loaded (migration 012)
     SELECT l.report_id, make_date(f.year, 1, 1) AS period_start, make_date(f.year, 12, 31) AS period_end,
            f.year::VARCHAR AS period,
@@ -114,7 +99,7 @@ exclusions AS (
     JOIN corpus.exclusion_rates_by_year_figures AS f
         ON f.la_code = l.la_code AND f.metric = m.metric AND f.sen_status = m.sen_status
        AND f.phase = m.phase
-    LEFT JOIN exclusion_gaps AS g
+    LEFT JOIN corpus.exclusion_region_gaps AS g
         ON g.metric = f.metric AND g.sen_status = f.sen_status AND g.phase = f.phase
        AND g.time_period = f.time_period
     WHERE f.england_rank IS NOT NULL AND f.n_terms = 3

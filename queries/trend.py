@@ -62,22 +62,15 @@ ORDER BY sort_key, series
 """
 
 
-# regions with no authority's figure in a year: England's median is then England's without them (the DfE
-# exclusions file in ../shared has no London rows before 2023/24)
+# regions with no authority's figure in a year: England's median is then England's without them
 _SUSPENSION_GAPS = """
-WITH years AS (
-    SELECT DISTINCT time_period, academic_year FROM exclusion_rates_by_year
+SELECT region, min(academic_year) AS first, max(academic_year) AS last
+FROM (
+    SELECT unnest(string_split(regions_without_figures, ', ')) AS region, academic_year
+    FROM corpus.exclusion_region_gaps
     WHERE metric = 'susp_rate' AND sen_status = 'EHC plan' AND phase = 'Total'
-),
-regions AS (SELECT DISTINCT region FROM corpus.local_authorities WHERE region IS NOT NULL)
-SELECT g.region, min(y.academic_year) AS first, max(y.academic_year) AS last
-FROM years AS y CROSS JOIN regions AS g
-WHERE NOT EXISTS (
-    SELECT 1 FROM exclusion_rates_by_year AS x JOIN corpus.local_authorities AS a USING (la_code)
-    WHERE x.time_period = y.time_period AND a.region = g.region AND x.metric = 'susp_rate'
-      AND x.sen_status = 'EHC plan' AND x.phase = 'Total'
 )
-GROUP BY g.region ORDER BY g.region
+GROUP BY region ORDER BY region
 """
 
 
